@@ -1,0 +1,162 @@
+import type { Reachability } from '../engine/reachability.js';
+import { AuthError, CacheMissError, HttpError, isQnoxError } from '../errors.js';
+import { bodyData } from '../http/body.js';
+import { classifyStatus } from '../http/classify.js';
+import type { Transport } from '../http/transport.js';
+import type { CacheStrategy, GetOptions, QnoxResponse } from '../options.js';
+import { type CacheRecord, RECORD_VERSION } from '../outbox/records.js';
+import type { Clock } from '../platform/clock.js';
+import type { SyncEvent } from '../status/events.js';
+import type { Emitter } from '../status/subscribable.js';
+import type { QnoxLocalStore } from '../stores/local-store.js';
+import { cacheKey, forbidsStorage } from './cache-key.js';
+
+export interface CacheReaderDeps {
+  readonly store: QnoxLocalStore;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly events: Emitter<SyncEvent>;
+  readonly reachability: Reachability;
+  readonly scope: () => string;
+  readonly ttlMs: number;
+  readonly timeoutMs: number;
+  readonly strategy: CacheStrategy;
+}
+
+/** Answers GETs by strategy, keeps the cache, revalidates with ETag / Last-Modified. */
+export class CacheReader {
+  readonly #revalidating = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly deps: CacheReaderDeps) {}
+
+  async get<T>(url: string, options: GetOptions): Promise<QnoxResponse<T>> {
+    const strategy = options.strategy ?? (options.cacheFirst ? 'cacheFirst' : this.deps.strategy);
+    const key = cacheKey(this.deps.scope(), 'GET', url);
+    if (strategy === 'networkOnly') return this.#network<T>(url, key, undefined, options, false);
+
+    const cached = await this.deps.store.getCache(key);
+    const fresh = cached !== undefined && cached.expiresAt > this.deps.clock.now();
+    switch (strategy) {
+      case 'cacheOnly':
+        if (cached) return this.#hit<T>(cached);
+        this.deps.events.emit({ type: 'cache-miss', url });
+        throw new CacheMissError(url);
+      case 'cacheFirst':
+        if (cached && fresh) return this.#hit<T>(cached);
+        break;
+      case 'staleWhileRevalidate':
+        if (cached) {
+          if (!fresh) this.#revalidateInBackground(url, key, cached, options);
+          return this.#hit<T>(cached);
+        }
+        break;
+      default:
+        if (cached && !this.deps.reachability.online) return this.#hit<T>(cached);
+    }
+    if (!cached) this.deps.events.emit({ type: 'cache-miss', url });
+    try {
+      return await this.#network<T>(url, key, cached, options, true);
+    } catch (error) {
+      if (cached && canFallBack(error)) return this.#hit<T>(cached);
+      throw error;
+    }
+  }
+
+  #hit<T>(entry: CacheRecord): QnoxResponse<T> {
+    const stale = entry.expiresAt <= this.deps.clock.now();
+    this.deps.events.emit({ type: 'cache-hit', url: entry.url, stale });
+    return {
+      status: entry.status,
+      data: bodyData(entry.body) as T,
+      headers: entry.headers,
+      fromCache: true,
+      stale,
+    };
+  }
+
+  #revalidateInBackground(
+    url: string,
+    key: string,
+    cached: CacheRecord,
+    options: GetOptions,
+  ): void {
+    if (this.#revalidating.has(key)) return;
+    const running = this.#network(url, key, cached, options, true)
+      .catch(() => undefined)
+      .finally(() => this.#revalidating.delete(key));
+    this.#revalidating.set(key, running);
+  }
+
+  async #network<T>(
+    url: string,
+    key: string,
+    cached: CacheRecord | undefined,
+    options: GetOptions,
+    keep: boolean,
+  ): Promise<QnoxResponse<T>> {
+    const { transport, store, clock, reachability } = this.deps;
+    const headers: Record<string, string> = { ...options.headers };
+    if (cached?.headers.etag) headers['if-none-match'] = cached.headers.etag;
+    if (cached?.headers['last-modified'])
+      headers['if-modified-since'] = cached.headers['last-modified'];
+    let response: Awaited<ReturnType<Transport['send']>>;
+    try {
+      response = await transport.send({
+        method: 'GET',
+        url,
+        headers,
+        timeoutMs: options.timeoutMs ?? this.deps.timeoutMs,
+      });
+    } catch (error) {
+      if (isQnoxError(error) && error.code === 'network') void reachability.confirm();
+      throw error;
+    }
+    reachability.reportSuccess();
+    const now = clock.now();
+    const expiresAt = now + (options.ttlMs ?? this.deps.ttlMs);
+    if (response.status === 304 && cached) {
+      const renewed: CacheRecord = { ...cached, storedAt: now, expiresAt };
+      await store.putCache(renewed);
+      return {
+        status: cached.status,
+        data: bodyData(cached.body) as T,
+        headers: cached.headers,
+        fromCache: true,
+        stale: false,
+      };
+    }
+    const view = {
+      status: response.status,
+      headers: response.headers,
+      data: bodyData(response.body),
+    };
+    const outcome = classifyStatus(response.status);
+    if (outcome === 'auth') throw new AuthError(`Server answered 401 to GET ${url}`);
+    if (outcome !== 'success') throw new HttpError(view);
+    if (keep && !forbidsStorage(response.headers)) {
+      await store.putCache({
+        v: RECORD_VERSION,
+        key,
+        url,
+        status: response.status,
+        headers: response.headers,
+        body: response.body,
+        storedAt: now,
+        expiresAt,
+      });
+    }
+    return {
+      status: response.status,
+      data: view.data as T,
+      headers: response.headers,
+      fromCache: false,
+      stale: false,
+    };
+  }
+}
+
+function canFallBack(error: unknown): boolean {
+  if (!isQnoxError(error)) return false;
+  if (error.code === 'network' || error.code === 'timeout') return true;
+  return error instanceof HttpError && classifyStatus(error.response.status) === 'retry';
+}

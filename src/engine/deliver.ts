@@ -1,0 +1,72 @@
+import {
+  AuthError,
+  ConflictError,
+  type ErrorResponse,
+  HttpError,
+  isQnoxError,
+  NetworkError,
+  type QnoxError,
+} from '../errors.js';
+import { bodyData } from '../http/body.js';
+import { classifyStatus, parseRetryAfter } from '../http/classify.js';
+import type { Transport, WireResponse } from '../http/transport.js';
+import type { TaskRecord } from '../outbox/records.js';
+
+/** What one delivery attempt of a task came to. */
+export type Verdict =
+  | { readonly kind: 'delivered'; readonly response: WireResponse }
+  | { readonly kind: 'retry'; readonly error: QnoxError; readonly retryAfterMs?: number }
+  | { readonly kind: 'unreachable'; readonly error: NetworkError }
+  | { readonly kind: 'auth'; readonly error: AuthError }
+  | { readonly kind: 'conflict'; readonly error: ConflictError }
+  | { readonly kind: 'permanent'; readonly error: HttpError }
+  | { readonly kind: 'cancelled'; readonly error: QnoxError };
+
+/** Sends a task once, with its idempotency key, and classifies the answer. */
+export async function deliver(
+  transport: Transport,
+  task: TaskRecord,
+  defaultTimeoutMs: number,
+  now: () => number,
+): Promise<Verdict> {
+  let response: WireResponse;
+  try {
+    response = await transport.send({
+      method: task.method,
+      url: task.url,
+      headers: { ...task.headers, 'idempotency-key': task.idempotencyKey },
+      body: task.body,
+      timeoutMs: task.timeoutMs ?? defaultTimeoutMs,
+    });
+  } catch (error) {
+    if (error instanceof NetworkError) return { kind: 'unreachable', error };
+    if (isQnoxError(error) && error.code === 'timeout') return { kind: 'retry', error };
+    if (isQnoxError(error)) return { kind: 'cancelled', error };
+    throw error;
+  }
+  const view = toErrorResponse(response);
+  switch (classifyStatus(response.status)) {
+    case 'success':
+      return { kind: 'delivered', response };
+    case 'retry': {
+      const retryAfterMs = parseRetryAfter(response.headers['retry-after'], now());
+      const error = new HttpError(view);
+      return retryAfterMs === undefined
+        ? { kind: 'retry', error }
+        : { kind: 'retry', error, retryAfterMs };
+    }
+    case 'auth':
+      return {
+        kind: 'auth',
+        error: new AuthError(`Server answered 401 to ${task.method} ${task.url}`),
+      };
+    case 'conflict':
+      return { kind: 'conflict', error: new ConflictError(view) };
+    default:
+      return { kind: 'permanent', error: new HttpError(view) };
+  }
+}
+
+export function toErrorResponse(response: WireResponse): ErrorResponse {
+  return { status: response.status, headers: response.headers, data: bodyData(response.body) };
+}

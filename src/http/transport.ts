@@ -1,0 +1,112 @@
+import { CancelledError, NetworkError, TimeoutError } from '../errors.js';
+import type { StoredBody } from '../outbox/records.js';
+import type { Clock } from '../platform/clock.js';
+import type { AuthGate } from './auth.js';
+import { readBody, toFetchBody } from './body.js';
+import { assertAllowed } from './url.js';
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+/** A request as the engine builds it; converted to `fetch` arguments only here. */
+export interface WireRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: StoredBody | undefined;
+  readonly timeoutMs: number;
+}
+
+/** A response read in full; the live `Response` never leaves this file. */
+export interface WireResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: StoredBody | null;
+}
+
+export interface TransportDeps {
+  readonly fetch: FetchLike;
+  readonly clock: Clock;
+  readonly auth: AuthGate;
+  readonly allowedOrigins: ReadonlySet<string>;
+}
+
+/**
+ * Sends one request: origin check, auth header, timeout through the clock,
+ * one refresh-and-resend on 401. Throws only {@link NetworkError},
+ * {@link TimeoutError}, {@link CancelledError} or an origin error.
+ */
+export class Transport {
+  readonly #controllers = new Set<AbortController>();
+  #closed = false;
+
+  constructor(private readonly deps: TransportDeps) {}
+
+  async send(request: WireRequest): Promise<WireResponse> {
+    assertAllowed(request.url, this.deps.allowedOrigins);
+    const generation = this.deps.auth.generation;
+    const first = await this.#attempt(request);
+    if (first.status !== 401 || !this.deps.auth.canRefresh) return first;
+    if (!(await this.deps.auth.refresh(generation))) return first;
+    return this.#attempt(request);
+  }
+
+  /** True when the server answered anything at all (a connectivity probe). */
+  async reach(url: string, timeoutMs: number): Promise<boolean> {
+    try {
+      await this.#attempt({ method: 'HEAD', url, headers: {}, timeoutMs });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Aborts every request in flight with a {@link CancelledError}; later sends fail the same way. */
+  close(): void {
+    this.#closed = true;
+    for (const controller of this.#controllers) controller.abort();
+  }
+
+  async #attempt(request: WireRequest): Promise<WireResponse> {
+    if (this.#closed) throw new CancelledError('Client disposed');
+    const headers: Record<string, string> = { ...request.headers };
+    const authorization = await this.deps.auth.header();
+    if (authorization) headers.authorization = authorization;
+    const { body, contentType } = toFetchBody(request.body);
+    if (contentType && !hasHeader(headers, 'content-type')) headers['content-type'] = contentType;
+
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = this.deps.clock.setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, request.timeoutMs);
+    this.#controllers.add(controller);
+    try {
+      const init: RequestInit = { method: request.method, headers, signal: controller.signal };
+      if (body !== undefined) init.body = body;
+      const response = await this.deps.fetch(request.url, init);
+      const stored = await readBody(response);
+      return { status: response.status, headers: headersOf(response.headers), body: stored };
+    } catch (error) {
+      if (timedOut) throw new TimeoutError(request.timeoutMs);
+      if (this.#closed) throw new CancelledError('Client disposed');
+      throw new NetworkError(`Request to ${request.url} failed`, { cause: error });
+    } finally {
+      this.deps.clock.clearTimeout(timer);
+      this.#controllers.delete(controller);
+    }
+  }
+}
+
+function headersOf(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    out[name] = value;
+  });
+  return out;
+}
+
+export function hasHeader(headers: Readonly<Record<string, string>>, name: string): boolean {
+  const lower = name.toLowerCase();
+  return Object.keys(headers).some((key) => key.toLowerCase() === lower);
+}

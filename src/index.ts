@@ -1,0 +1,51 @@
+export type { RetryPolicy } from './engine/backoff.js';
+export type { SyncReport } from './engine/sync-engine.js';
+export {
+  AuthError,
+  CacheMissError,
+  CancelledError,
+  ConfigError,
+  ConflictError,
+  type ErrorResponse,
+  HttpError,
+  isQnoxError,
+  NetworkError,
+  OriginError,
+  QnoxError,
+  type QnoxErrorCode,
+  StorageError,
+  TimeoutError,
+} from './errors.js';
+export type { FetchLike } from './http/transport.js';
+export type {
+  CacheStrategy,
+  GetOptions,
+  MutationOptions,
+  QnoxResponse,
+  QnoxSyncOptions,
+} from './options.js';
+export {
+  type AttemptError,
+  type CacheRecord,
+  type DeadLetterReason,
+  type DeadLetterRecord,
+  decodeTask,
+  type MutationMethod,
+  type NewTaskRecord,
+  RECORD_VERSION,
+  type StoredBody,
+  type TaskRecord,
+} from './outbox/records.js';
+export { type Clock, systemClock, type TimerHandle } from './platform/clock.js';
+export {
+  type ConnectivityMonitor,
+  defaultConnectivity,
+  manualConnectivity,
+} from './platform/connectivity.js';
+export { type MutationHandle, QnoxSync } from './qnox-sync.js';
+export type { SyncEvent, TaskSummary } from './status/events.js';
+export type { Subscribable } from './status/subscribable.js';
+export { Emitter, ValueStream } from './status/subscribable.js';
+export type { SyncPhase, SyncStatus } from './status/sync-status.js';
+export type { ClearOptions, QnoxLocalStore } from './stores/local-store.js';
+export { MemoryStore } from './stores/memory-store.js';

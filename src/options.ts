@@ -1,0 +1,192 @@
+import type { RetryPolicy } from './engine/backoff.js';
+import type { FetchLike } from './http/transport.js';
+import type { Clock } from './platform/clock.js';
+import type { ConnectivityMonitor } from './platform/connectivity.js';
+import type { QnoxLocalStore } from './stores/local-store.js';
+
+/** How `get` uses the cache. */
+export type CacheStrategy =
+  | 'networkFirst'
+  | 'cacheFirst'
+  | 'staleWhileRevalidate'
+  | 'cacheOnly'
+  | 'networkOnly';
+
+/** Options of `QnoxSync.create`. Only `baseUrl` is required. */
+export interface QnoxSyncOptions {
+  /**
+   * Absolute http(s) URL every relative path is joined to. Its origin is the
+   * only one requests may go to, unless listed in `allowedOrigins`.
+   * @example 'https://api.example.com/v1'
+   */
+  baseUrl: string;
+  /**
+   * Where the outbox and the cache live.
+   * @default a new `MemoryStore` (nothing survives a restart; pass `IndexedDbStore` or a Node store to persist)
+   * @example new MemoryStore()
+   */
+  store?: QnoxLocalStore;
+  /**
+   * Called before every request; the token goes out as `Authorization: Bearer <token>`
+   * and is never written to the store. Return nothing to send no header.
+   * @default none
+   * @example async () => session.accessToken
+   */
+  authTokenProvider?: () => string | null | undefined | Promise<string | null | undefined>;
+  /**
+   * Called once on a 401, shared by every request that got one meanwhile.
+   * Return `true` to resend with a fresh token; `false` (or a throw) pauses
+   * delivery in `authRequired` until `resume()`. Nothing is dropped.
+   * @default none (a 401 pauses delivery)
+   * @example async () => (await session.refresh()).ok
+   */
+  refreshToken?: () => boolean | Promise<boolean>;
+  /**
+   * The `fetch` to use.
+   * @default globalThis.fetch
+   * @example fetch
+   */
+  fetch?: FetchLike;
+  /**
+   * Retry policy for network errors, timeouts and 408/425/429/500/502/503/504.
+   * @default { baseDelayMs: 1000, maxDelayMs: 300_000, maxAttempts: 10 }
+   * @example { baseDelayMs: 500, maxAttempts: 20 }
+   */
+  retry?: Partial<RetryPolicy>;
+  /**
+   * How many ordering keys deliver in parallel. Writes sharing a key always go one at a time.
+   * @default 4
+   * @example 1 // strictly one write at a time, across keys too
+   */
+  concurrency?: number;
+  /**
+   * Per-request timeout; a write that times out is retried with the same `Idempotency-Key`.
+   * @default 30000
+   * @example 10_000
+   */
+  timeoutMs?: number;
+  /**
+   * Default time a cached GET stays fresh.
+   * @default 300000 (5 minutes)
+   * @example 60_000
+   */
+  cacheTtlMs?: number;
+  /**
+   * How long past its TTL a cached GET is still kept to answer offline reads.
+   * `purgeExpiredCache` deletes entries older than that.
+   * @default 604800000 (7 days)
+   * @example 86_400_000
+   */
+  maxStaleMs?: number;
+  /**
+   * Default strategy of `get`.
+   * @default 'networkFirst'
+   * @example 'staleWhileRevalidate'
+   */
+  cacheStrategy?: CacheStrategy;
+  /**
+   * Part of every cache key, so two users of one device never read each other's
+   * responses. A function is called on every read and write.
+   * @default '' (one shared scope)
+   * @example () => currentUser.id
+   */
+  cacheScope?: string | (() => string);
+  /**
+   * Other origins absolute URLs may target. Everything else is refused with an `OriginError`.
+   * @default [] (only `baseUrl`'s origin)
+   * @example ['https://uploads.example.com']
+   */
+  allowedOrigins?: readonly string[];
+  /**
+   * Ordering key for writes that name none. `'path'` uses the resource path
+   * (`/orders/7`); any other string puts every write in that one queue.
+   * @default 'path'
+   * @example 'global' // one strict FIFO for everything
+   */
+  defaultOrderingKey?: 'path' | (string & {});
+  /**
+   * Drain automatically: on create, on every new write, on reconnect and when a retry is due.
+   * With `false` only `sync()` sends.
+   * @default true
+   * @example false
+   */
+  autoSync?: boolean;
+  /**
+   * URL probed (with `HEAD`) after a network failure to tell "offline" from "this request failed".
+   * Any HTTP answer counts as reachable.
+   * @default baseUrl
+   * @example 'https://api.example.com/health'
+   */
+  probeUrl?: string;
+  /**
+   * Network status from the platform.
+   * @default `navigator.onLine` and `online`/`offline` events where present, else always online
+   * @example manualConnectivity(true)
+   */
+  connectivity?: ConnectivityMonitor;
+  /**
+   * Source of time and timers. Replace it in tests to run hours of backoff instantly.
+   * @default systemClock
+   * @example new ManualClock() // from 'qnox-offline-sync/testing'
+   */
+  clock?: Clock;
+  /**
+   * Source of randomness for backoff jitter, in [0, 1).
+   * @default Math.random
+   * @example () => 0.5
+   */
+  random?: () => number;
+}
+
+/** Per-call options of `get`. */
+export interface GetOptions {
+  /**
+   * The seed's flag: `true` is `strategy: 'cacheFirst'`.
+   * @default false
+   */
+  cacheFirst?: boolean;
+  /**
+   * How to use the cache for this call.
+   * @default the client's `cacheStrategy` ('networkFirst')
+   */
+  strategy?: CacheStrategy;
+  /**
+   * How long this response stays fresh.
+   * @default the client's `cacheTtlMs`
+   */
+  ttlMs?: number;
+  /** Extra request headers. @default {} */
+  headers?: Record<string, string>;
+  /** Timeout of this request. @default the client's `timeoutMs` */
+  timeoutMs?: number;
+}
+
+/** Per-call options of `post`, `put`, `patch` and `delete`. */
+export interface MutationOptions {
+  /**
+   * Writes with the same key are delivered in enqueue order, one at a time.
+   * @default the resource path (or the client's `defaultOrderingKey`)
+   * @example 'orders'
+   */
+  orderingKey?: string;
+  /**
+   * Use your own idempotency key (e.g. one the server handed out). It is sent on every attempt.
+   * @default a random UUID minted at enqueue
+   */
+  idempotencyKey?: string;
+  /** Extra request headers, persisted with the write (never put tokens here). @default {} */
+  headers?: Record<string, string>;
+  /** Timeout of each attempt. @default the client's `timeoutMs` */
+  timeoutMs?: number;
+}
+
+/** What `get` resolves with. */
+export interface QnoxResponse<T = unknown> {
+  readonly status: number;
+  readonly data: T;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Served from the local cache rather than this call's network answer. */
+  readonly fromCache: boolean;
+  /** The cached entry was past its TTL (or the network failed and this is what we had). */
+  readonly stale: boolean;
+}

@@ -1,0 +1,54 @@
+import type { QnoxError } from '../errors.js';
+import type { DeadLetterReason, TaskRecord } from '../outbox/records.js';
+
+/** A task as events describe it: no body, so listeners cannot leak payloads by accident. */
+export interface TaskSummary {
+  readonly id: string;
+  readonly idempotencyKey: string;
+  readonly method: string;
+  readonly url: string;
+  readonly orderingKey: string;
+  readonly attempts: number;
+}
+
+export function summarize(task: TaskRecord): TaskSummary {
+  return {
+    id: task.id,
+    idempotencyKey: task.idempotencyKey,
+    method: task.method,
+    url: task.url,
+    orderingKey: task.orderingKey,
+    attempts: task.attempts,
+  };
+}
+
+/** Everything that happens, in order, on `sync.events`. */
+export type SyncEvent =
+  | { readonly type: 'queued'; readonly task: TaskSummary }
+  | { readonly type: 'sent'; readonly task: TaskSummary; readonly status: number }
+  | {
+      readonly type: 'retry-scheduled';
+      readonly task: TaskSummary;
+      readonly error: QnoxError;
+      readonly delayMs: number;
+      readonly nextAttemptAt: number;
+    }
+  | {
+      readonly type: 'dead-lettered';
+      readonly task: TaskSummary;
+      readonly reason: DeadLetterReason;
+      readonly error: QnoxError;
+    }
+  | {
+      readonly type: 'conflict';
+      readonly task: TaskSummary;
+      readonly status: number;
+      readonly outcome: string;
+    }
+  | { readonly type: 'auth-required'; readonly error: QnoxError }
+  | { readonly type: 'auth-resumed' }
+  | { readonly type: 'online' }
+  | { readonly type: 'offline'; readonly error?: QnoxError }
+  | { readonly type: 'cache-hit'; readonly url: string; readonly stale: boolean }
+  | { readonly type: 'cache-miss'; readonly url: string }
+  | { readonly type: 'storage-error'; readonly error: QnoxError };

@@ -1,0 +1,57 @@
+import type {
+  CacheRecord,
+  DeadLetterRecord,
+  NewTaskRecord,
+  TaskRecord,
+} from '../outbox/records.js';
+
+/** Options of {@link QnoxLocalStore.clear}. */
+export interface ClearOptions {
+  /** Wipe cached GET responses. */
+  readonly cache: boolean;
+  /** Wipe queued tasks and dead letters too. */
+  readonly outbox: boolean;
+}
+
+/**
+ * Where the outbox and the cache live. Implement this to put them anywhere;
+ * run `runStoreConformance` from `qnox-offline-sync/testing` to prove it.
+ *
+ * Ordering contract: tasks sharing an `orderingKey` form a FIFO by `seq`. Only
+ * the first task of each key (its *head*) is ever returned by `dueTasks`.
+ */
+export interface QnoxLocalStore {
+  /** Opens the store; called once by `QnoxSync.create`. */
+  init(): Promise<void>;
+  /** Durably adds a task, assigning it the next `seq`. Resolves only once it would survive a crash. */
+  enqueue(task: NewTaskRecord): Promise<TaskRecord>;
+  /** Heads of ordering keys with `nextAttemptAt <= now`, earliest due first, at most `limit`. */
+  dueTasks(query: { readonly now: number; readonly limit: number }): Promise<TaskRecord[]>;
+  /** The earliest `nextAttemptAt` among heads, or `undefined` with nothing queued. */
+  nextDueAt(): Promise<number | undefined>;
+  /** One task by id. */
+  getTask(id: string): Promise<TaskRecord | undefined>;
+  /** Queued tasks in enqueue order, for display. */
+  listTasks(limit: number): Promise<TaskRecord[]>;
+  /** Replaces a queued task (same id, same seq); a missing task is ignored. */
+  updateTask(task: TaskRecord): Promise<void>;
+  /** Deletes a queued task; a missing task is ignored. */
+  removeTask(id: string): Promise<void>;
+  /** Number of queued tasks (dead letters not included), without reading them. */
+  pendingCount(): Promise<number>;
+  /** Atomically moves a queued task to the dead letters. */
+  addDeadLetter(record: DeadLetterRecord): Promise<void>;
+  /** Dead letters, oldest first. */
+  deadLetters(): Promise<DeadLetterRecord[]>;
+  /** Removes a dead letter and returns it. */
+  removeDeadLetter(id: string): Promise<DeadLetterRecord | undefined>;
+  /** Number of dead letters. */
+  deadLetterCount(): Promise<number>;
+  putCache(entry: CacheRecord): Promise<void>;
+  getCache(key: string): Promise<CacheRecord | undefined>;
+  deleteCache(key: string): Promise<void>;
+  /** Deletes entries with `expiresAt < now - keepStaleMs`; returns how many. */
+  purgeExpiredCache(now: number, keepStaleMs?: number): Promise<number>;
+  clear(options: ClearOptions): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,152 @@
+import type {
+  CacheRecord,
+  DeadLetterRecord,
+  NewTaskRecord,
+  TaskRecord,
+} from '../outbox/records.js';
+import { HeadIndex } from './head-index.js';
+import type { ClearOptions, QnoxLocalStore } from './local-store.js';
+
+/**
+ * Keeps everything in memory: for tests, for server-side rendering, and as the
+ * model every other store is checked against. Nothing survives a restart.
+ *
+ * @example
+ * const sync = await QnoxSync.create({ baseUrl, store: new MemoryStore() });
+ */
+export class MemoryStore implements QnoxLocalStore {
+  #seq = 0;
+  readonly #tasks = new Map<string, TaskRecord>();
+  /** Per ordering key, task ids in seq order; `start` skips removed heads without shifting. */
+  readonly #queues = new Map<string, { ids: string[]; start: number }>();
+  readonly #heads = new HeadIndex();
+  readonly #dead = new Map<string, DeadLetterRecord>();
+  readonly #cache = new Map<string, CacheRecord>();
+
+  async init(): Promise<void> {}
+
+  async enqueue(input: NewTaskRecord): Promise<TaskRecord> {
+    const task: TaskRecord = { ...input, seq: ++this.#seq };
+    this.#tasks.set(task.id, task);
+    let queue = this.#queues.get(task.orderingKey);
+    if (!queue) {
+      queue = { ids: [], start: 0 };
+      this.#queues.set(task.orderingKey, queue);
+    }
+    queue.ids.push(task.id);
+    if (queue.ids.length - queue.start === 1) this.#heads.insert(task);
+    return task;
+  }
+
+  async dueTasks(query: { now: number; limit: number }): Promise<TaskRecord[]> {
+    return this.#heads.due(query.now, query.limit);
+  }
+
+  async nextDueAt(): Promise<number | undefined> {
+    return this.#heads.first()?.nextAttemptAt;
+  }
+
+  async getTask(id: string): Promise<TaskRecord | undefined> {
+    return this.#tasks.get(id);
+  }
+
+  async listTasks(limit: number): Promise<TaskRecord[]> {
+    return [...this.#tasks.values()].sort((a, b) => a.seq - b.seq).slice(0, limit);
+  }
+
+  async updateTask(task: TaskRecord): Promise<void> {
+    const old = this.#tasks.get(task.id);
+    if (!old) return;
+    const next: TaskRecord = { ...task, seq: old.seq, orderingKey: old.orderingKey };
+    this.#tasks.set(task.id, next);
+    if (this.#isHead(old)) {
+      this.#heads.remove(old);
+      this.#heads.insert(next);
+    }
+  }
+
+  async removeTask(id: string): Promise<void> {
+    const task = this.#tasks.get(id);
+    if (!task) return;
+    this.#tasks.delete(id);
+    const queue = this.#queues.get(task.orderingKey)!;
+    if (queue.ids[queue.start] !== id) {
+      queue.ids.splice(queue.ids.indexOf(id, queue.start), 1);
+      return;
+    }
+    this.#heads.remove(task);
+    queue.start++;
+    if (queue.start === queue.ids.length) {
+      this.#queues.delete(task.orderingKey);
+      return;
+    }
+    if (queue.start > 1024 && queue.start * 2 > queue.ids.length) {
+      queue.ids.splice(0, queue.start);
+      queue.start = 0;
+    }
+    this.#heads.insert(this.#tasks.get(queue.ids[queue.start]!)!);
+  }
+
+  async pendingCount(): Promise<number> {
+    return this.#tasks.size;
+  }
+
+  async addDeadLetter(record: DeadLetterRecord): Promise<void> {
+    await this.removeTask(record.task.id);
+    this.#dead.set(record.task.id, record);
+  }
+
+  async deadLetters(): Promise<DeadLetterRecord[]> {
+    return [...this.#dead.values()];
+  }
+
+  async removeDeadLetter(id: string): Promise<DeadLetterRecord | undefined> {
+    const record = this.#dead.get(id);
+    this.#dead.delete(id);
+    return record;
+  }
+
+  async deadLetterCount(): Promise<number> {
+    return this.#dead.size;
+  }
+
+  async putCache(entry: CacheRecord): Promise<void> {
+    this.#cache.set(entry.key, entry);
+  }
+
+  async getCache(key: string): Promise<CacheRecord | undefined> {
+    return this.#cache.get(key);
+  }
+
+  async deleteCache(key: string): Promise<void> {
+    this.#cache.delete(key);
+  }
+
+  async purgeExpiredCache(now: number, keepStaleMs = 0): Promise<number> {
+    let removed = 0;
+    for (const [key, entry] of this.#cache) {
+      if (entry.expiresAt + keepStaleMs < now) {
+        this.#cache.delete(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  async clear(options: ClearOptions): Promise<void> {
+    if (options.cache) this.#cache.clear();
+    if (options.outbox) {
+      this.#tasks.clear();
+      this.#queues.clear();
+      this.#heads.clear();
+      this.#dead.clear();
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  #isHead(task: TaskRecord): boolean {
+    const queue = this.#queues.get(task.orderingKey);
+    return queue !== undefined && queue.ids[queue.start] === task.id;
+  }
+}

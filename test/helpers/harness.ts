@@ -1,0 +1,58 @@
+import { QnoxSync, type QnoxSyncOptions } from '../../src/index.js';
+import { ManualClock } from '../../src/testing/index.js';
+import { TestServer } from './test-server.js';
+
+export interface Harness {
+  server: TestServer;
+  clock: ManualClock;
+  sync: QnoxSync;
+}
+
+/** A client on a manual clock against a fresh real server; dispose with `close`. */
+export async function startHarness(
+  options: Partial<QnoxSyncOptions> = {},
+): Promise<Harness & { close(): Promise<void> }> {
+  const server = new TestServer();
+  const baseUrl = await server.start();
+  const clock = new ManualClock();
+  const sync = await QnoxSync.create({ baseUrl, clock, random: () => 0.5, ...options });
+  return {
+    server,
+    clock,
+    sync,
+    async close() {
+      await sync.dispose();
+      await server.stop();
+    },
+  };
+}
+
+/**
+ * Drains until nothing is queued, moving the fake clock to the next timer
+ * whenever the engine is idle (backoff, probes). Real time passes only for I/O.
+ */
+export async function drainAll(
+  sync: QnoxSync,
+  clock: ManualClock,
+  maxSteps = 10_000,
+): Promise<void> {
+  for (let step = 0; step < maxSteps; step++) {
+    await sync.sync();
+    if ((await sync.pendingCount()) === 0 && sync.onSyncStatus.value.phase !== 'syncing') return;
+    if (sync.onSyncStatus.value.phase === 'authRequired') return;
+    if (!clock.advanceToNextTimer()) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  throw new Error(`drainAll: still ${await sync.pendingCount()} pending after ${maxSteps} steps`);
+}
+
+/** Waits (real time, bounded) until `predicate` holds. */
+export async function until(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 5_000,
+): Promise<void> {
+  const start = Date.now();
+  while (!(await predicate())) {
+    if (Date.now() - start > timeoutMs) throw new Error('until: condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}

@@ -1,0 +1,258 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** A fault the server injects into one request. */
+export type Fault =
+  | { kind: 'status'; status: number; retryAfter?: string }
+  | { kind: 'reset' }
+  | { kind: 'commit-then-drop' }
+  | { kind: 'slow'; ms: number };
+
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+  readonly idempotencyKey: string | undefined;
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+interface Resource {
+  value: unknown;
+  version: number;
+}
+
+/**
+ * A real HTTP API on 127.0.0.1 for tests and the demo: records every request,
+ * honours `Idempotency-Key` (a repeated key replays the stored answer with no
+ * second effect), serves ETags, and injects faults on demand.
+ *
+ * Routes: `HEAD|GET /` (health), `POST /streams/:name` (append `body.n`),
+ * `GET|PUT|PATCH|DELETE /items/:id` and `POST /items` (versioned resources with ETag
+ * and If-Match), `GET /status/:code` (answers that status).
+ */
+export class TestServer {
+  readonly requests: RecordedRequest[] = [];
+  /** One entry per applied effect (replays not counted), by idempotency key. */
+  readonly effects: { key: string | undefined; method: string; path: string }[] = [];
+  readonly streams = new Map<string, number[]>();
+  readonly items = new Map<string, Resource>();
+  /** Tokens accepted when `requireAuth` is on. */
+  readonly validTokens = new Set<string>();
+  requireAuth = false;
+  /** Every connection is destroyed on arrival: the server is unreachable. */
+  down = false;
+  /** Decides a fault per request; return undefined for none. */
+  faultPolicy: ((req: RecordedRequest) => Fault | undefined) | undefined;
+  readonly #queuedFaults: Fault[] = [];
+  readonly #idempotent = new Map<string, Answer>();
+  readonly #sockets = new Set<Socket>();
+  readonly #held = new Set<() => void>();
+  #server: Server | undefined;
+  #nextItem = 1;
+  url = '';
+
+  async start(): Promise<string> {
+    this.#server = createServer((req, res) => {
+      void this.#handle(req, res);
+    });
+    this.#server.on('connection', (socket) => {
+      if (this.down) {
+        socket.destroy();
+        return;
+      }
+      this.#sockets.add(socket);
+      socket.on('close', () => this.#sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
+    const { port } = this.#server.address() as AddressInfo;
+    this.url = `http://127.0.0.1:${port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    for (const release of this.#held) release();
+    for (const socket of this.#sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.#server?.close(() => resolve()) ?? resolve());
+  }
+
+  /** Faults applied to the next requests, in order (before `faultPolicy`). */
+  fail(...faults: Fault[]): void {
+    this.#queuedFaults.push(...faults);
+  }
+
+  /** Cuts every open connection (keep-alive included), e.g. together with `down = true`. */
+  dropConnections(): void {
+    for (const socket of this.#sockets) socket.destroy();
+  }
+
+  /** Changes an item behind the client's back (a concurrent edit by someone else). */
+  editItem(id: string, value: unknown): void {
+    const current = this.items.get(id);
+    this.items.set(id, { value, version: (current?.version ?? 0) + 1 });
+  }
+
+  requestsTo(method: string, pathPrefix: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === method && r.path.startsWith(pathPrefix));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const key = header(req, 'idempotency-key');
+    const recorded: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      headers: req.headers,
+      body: Buffer.concat(chunks).toString('utf8'),
+      idempotencyKey: key,
+    };
+    this.requests.push(recorded);
+    if (recorded.method === 'HEAD' && recorded.path === '/')
+      return send(res, { status: 204, headers: {}, body: '' });
+
+    const fault = this.#queuedFaults.shift() ?? this.faultPolicy?.(recorded);
+    if (fault?.kind === 'reset') return void req.socket.destroy();
+    if (fault?.kind === 'status') {
+      const headers: Record<string, string> = fault.retryAfter
+        ? { 'retry-after': fault.retryAfter }
+        : {};
+      return send(res, { status: fault.status, headers, body: '' });
+    }
+    if (
+      this.requireAuth &&
+      !this.validTokens.has((header(req, 'authorization') ?? '').replace(/^Bearer /, ''))
+    ) {
+      return send(res, json(401, { error: 'unauthorized' }));
+    }
+
+    let answer: Answer;
+    const replay = key ? this.#idempotent.get(key) : undefined;
+    if (replay) {
+      answer = { ...replay, headers: { ...replay.headers, 'idempotent-replayed': 'true' } };
+    } else {
+      answer = this.#route(recorded, req);
+      const mutating = recorded.method !== 'GET' && recorded.method !== 'HEAD';
+      // Like Stripe: only requests that took effect are remembered under their key.
+      if (mutating && answer.status < 400) {
+        this.effects.push({ key, method: recorded.method, path: recorded.path });
+        if (key) this.#idempotent.set(key, answer);
+      }
+    }
+    if (fault?.kind === 'commit-then-drop') return void req.socket.destroy();
+    if (fault?.kind === 'slow') {
+      await new Promise<void>((resolve) => {
+        const release = () => {
+          this.#held.delete(release);
+          resolve();
+        };
+        this.#held.add(release);
+        setTimeout(release, fault.ms);
+        req.socket.once('close', release);
+      });
+      if (req.socket.destroyed) return;
+    }
+    send(res, answer);
+  }
+
+  #route(r: RecordedRequest, req: IncomingMessage): Answer {
+    const url = new URL(r.path, 'http://x');
+    const parts = url.pathname.split('/').filter(Boolean);
+    const body = parseJson(r.body);
+    if (parts[0] === 'status') return json(Number(parts[1]), { status: Number(parts[1]) });
+    if (parts[0] === 'streams' && parts[1] && r.method === 'POST') {
+      const list = this.streams.get(parts[1]) ?? [];
+      list.push((body as { n: number }).n);
+      this.streams.set(parts[1], list);
+      return json(201, { index: list.length - 1 });
+    }
+    if (parts[0] === 'items') return this.#items(r.method, parts[1], body, req);
+    if (r.method === 'GET')
+      return json(200, { path: url.pathname, query: Object.fromEntries(url.searchParams) });
+    return json(404, { error: 'not found' });
+  }
+
+  #items(method: string, id: string | undefined, body: unknown, req: IncomingMessage): Answer {
+    if (id === undefined) {
+      if (method === 'GET')
+        return json(
+          200,
+          [...this.items].map(([itemId, r]) => ({ id: itemId, ...(r.value as object) })),
+        );
+      if (method !== 'POST') return json(405, { error: 'method not allowed' });
+      const newId = String(this.#nextItem++);
+      this.items.set(newId, { value: body, version: 1 });
+      return json(
+        201,
+        { id: newId, ...(body as object) },
+        { etag: etag(1), location: `/items/${newId}` },
+      );
+    }
+    const current = this.items.get(id);
+    const ifMatch = header(req, 'if-match');
+    if (ifMatch && ifMatch !== '*' && (!current || ifMatch !== etag(current.version))) {
+      return json(
+        412,
+        { error: 'precondition failed', current: current?.value ?? null },
+        current ? { etag: etag(current.version) } : {},
+      );
+    }
+    if (method === 'GET') {
+      if (!current) return json(404, { error: 'not found' });
+      const tag = etag(current.version);
+      if (header(req, 'if-none-match') === tag)
+        return { status: 304, headers: { etag: tag }, body: '' };
+      return json(200, current.value, { etag: tag });
+    }
+    if (method === 'DELETE') {
+      if (!current) return json(404, { error: 'not found' });
+      this.items.delete(id);
+      return { status: 204, headers: {}, body: '' };
+    }
+    if (method === 'PUT' || method === 'PATCH') {
+      if (method === 'PATCH' && !current) return json(404, { error: 'not found' });
+      const value =
+        method === 'PUT' ? body : { ...(current?.value as object), ...(body as object) };
+      const version = (current?.version ?? 0) + 1;
+      this.items.set(id, { value, version });
+      return json(200, value, { etag: etag(version) });
+    }
+    return json(405, { error: 'method not allowed' });
+  }
+}
+
+function etag(version: number): string {
+  return `"v${version}"`;
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function json(status: number, value: unknown, headers: Record<string, string> = {}): Answer {
+  return {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(value),
+  };
+}
+
+function send(res: ServerResponse, answer: Answer): void {
+  res.writeHead(answer.status, answer.headers);
+  res.end(answer.body);
+}
