@@ -8,13 +8,21 @@ import { TestServer } from '../test/helpers/test-server.js';
 const server = new TestServer();
 const baseUrl = await server.start();
 const started = Date.now();
-const log = (line: string) => console.log(`${String(Date.now() - started).padStart(5)} ms  ${line}`);
+const log = (line: string) =>
+  console.log(`${String(Date.now() - started).padStart(5)} ms  ${line}`);
 log(`API listening on ${baseUrl}`);
 
-const sync = await QnoxSync.create({ baseUrl, retry: { baseDelayMs: 250, maxDelayMs: 2_000 }, timeoutMs: 2_000 });
-sync.onSyncStatus.subscribe((s) => log(`status  ${s.phase.padEnd(20)} pending=${s.pending} online=${s.online}`));
+const sync = await QnoxSync.create({
+  baseUrl,
+  retry: { baseDelayMs: 250, maxDelayMs: 2_000 },
+  timeoutMs: 2_000,
+});
+sync.onSyncStatus.subscribe((s) =>
+  log(`status  ${s.phase.padEnd(20)} pending=${s.pending} online=${s.online}`),
+);
 sync.events.subscribe((e: SyncEvent) => {
-  if ('task' in e) log(`event   ${e.type.padEnd(20)} ${e.task.method} ${new URL(e.task.url).pathname}`);
+  if ('task' in e)
+    log(`event   ${e.type.padEnd(20)} ${e.task.method} ${new URL(e.task.url).pathname}`);
   else if (e.type === 'cache-hit') log(`event   cache-hit            stale=${e.stale}`);
   else log(`event   ${e.type}`);
 });
@@ -42,6 +50,8 @@ log('--- the network is back ---');
 server.down = false;
 await Promise.all(writes.map((w) => w.result));
 log(`server state: ${JSON.stringify((await sync.get('/items')).data)}`);
-log(`server saw ${server.effects.length} effects for 4 writes; duplicates: ${server.effects.length - new Set(server.effects.map((e) => e.key)).size}`);
+log(
+  `server saw ${server.effects.length} effects for 4 writes; duplicates: ${server.effects.length - new Set(server.effects.map((e) => e.key)).size}`,
+);
 await sync.dispose();
 await server.stop();

@@ -289,7 +289,8 @@ export class SyncEngine {
 
   #schedule(nextDue: number | undefined): void {
     this.#clearTimer();
-    if (nextDue === undefined || this.#disposed || this.#paused) return;
+    // Offline or paused, reconnect or resume() kicks the drain; a timer would only spin.
+    if (nextDue === undefined || this.#disposed || !this.#canSend()) return;
     const delay = Math.max(0, nextDue - this.deps.clock.now());
     this.#timer = this.deps.clock.setTimeout(() => {
       this.#timer = undefined;

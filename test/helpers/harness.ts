@@ -39,8 +39,11 @@ export async function drainAll(
   for (let step = 0; step < maxSteps; step++) {
     await sync.sync();
     if ((await sync.pendingCount()) === 0 && sync.onSyncStatus.value.phase !== 'syncing') return;
-    if (sync.onSyncStatus.value.phase === 'authRequired') return;
-    if (!clock.advanceToNextTimer()) await new Promise((resolve) => setTimeout(resolve, 1));
+    const { phase } = sync.onSyncStatus.value;
+    if (phase === 'authRequired') return;
+    // Time moves only while no request is in flight, or a probe's own timeout would fire under it.
+    const busy = phase === 'checkingConnectivity' || phase === 'syncing';
+    if (busy || !clock.advanceToNextTimer()) await new Promise((resolve) => setTimeout(resolve, 1));
   }
   throw new Error(`drainAll: still ${await sync.pendingCount()} pending after ${maxSteps} steps`);
 }

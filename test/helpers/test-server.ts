@@ -34,7 +34,8 @@ interface Resource {
  *
  * Routes: `HEAD|GET /` (health), `POST /streams/:name` (append `body.n`),
  * `GET|PUT|PATCH|DELETE /items/:id` and `POST /items` (versioned resources with ETag
- * and If-Match), `GET /status/:code` (answers that status).
+ * and If-Match), `GET /status/:code` (answers that status), `GET /text` (text/plain),
+ * `GET /nostore` (Cache-Control: no-store); any other GET echoes its path and query.
  */
 export class TestServer {
   readonly requests: RecordedRequest[] = [];
@@ -45,8 +46,11 @@ export class TestServer {
   /** Tokens accepted when `requireAuth` is on. */
   readonly validTokens = new Set<string>();
   requireAuth = false;
-  /** Every connection is destroyed on arrival: the server is unreachable. */
-  down = false;
+  /** Requests being handled right now, and the most seen at once. */
+  inflight = 0;
+  maxInflight = 0;
+  #down = false;
+  #port = 0;
   /** Decides a fault per request; return undefined for none. */
   faultPolicy: ((req: RecordedRequest) => Fault | undefined) | undefined;
   readonly #queuedFaults: Fault[] = [];
@@ -59,20 +63,37 @@ export class TestServer {
 
   async start(): Promise<string> {
     this.#server = createServer((req, res) => {
-      void this.#handle(req, res);
+      this.inflight++;
+      this.maxInflight = Math.max(this.maxInflight, this.inflight);
+      void this.#handle(req, res).finally(() => {
+        this.inflight--;
+      });
     });
     this.#server.on('connection', (socket) => {
-      if (this.down) {
-        socket.destroy();
-        return;
-      }
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
     });
     await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
-    const { port } = this.#server.address() as AddressInfo;
-    this.url = `http://127.0.0.1:${port}`;
+    this.#port = (this.#server.address() as AddressInfo).port;
+    this.url = `http://127.0.0.1:${this.#port}`;
     return this.url;
+  }
+
+  /** While true the port is closed and open connections are cut: the server is unreachable. */
+  get down(): boolean {
+    return this.#down;
+  }
+
+  set down(value: boolean) {
+    if (value === this.#down || !this.#server) return;
+    this.#down = value;
+    if (value) {
+      this.#server.close();
+      this.dropConnections();
+    } else {
+      // Binding to an IP address happens synchronously, so the port is open when this returns.
+      this.#server.listen(this.#port, '127.0.0.1');
+    }
   }
 
   async stop(): Promise<void> {
@@ -147,12 +168,14 @@ export class TestServer {
     if (fault?.kind === 'commit-then-drop') return void req.socket.destroy();
     if (fault?.kind === 'slow') {
       await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => release(), fault.ms);
         const release = () => {
+          clearTimeout(timer);
           this.#held.delete(release);
+          req.socket.off('close', release);
           resolve();
         };
         this.#held.add(release);
-        setTimeout(release, fault.ms);
         req.socket.once('close', release);
       });
       if (req.socket.destroyed) return;
@@ -171,6 +194,9 @@ export class TestServer {
       this.streams.set(parts[1], list);
       return json(201, { index: list.length - 1 });
     }
+    if (parts[0] === 'text')
+      return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'plain words' };
+    if (parts[0] === 'nostore') return json(200, { secret: true }, { 'cache-control': 'no-store' });
     if (parts[0] === 'items') return this.#items(r.method, parts[1], body, req);
     if (r.method === 'GET')
       return json(200, { path: url.pathname, query: Object.fromEntries(url.searchParams) });

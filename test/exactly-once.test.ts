@@ -1,0 +1,117 @@
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { MutationHandle } from '../src/index.js';
+import { drainAll, startHarness, until } from './helpers/harness.js';
+import type { Fault } from './helpers/test-server.js';
+
+let close: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await close?.();
+  close = undefined;
+});
+
+describe('invariant 2: nothing lost, nothing doubled', () => {
+  it('committed-then-dropped: the retry carries the same key and the server applies it once', async () => {
+    const h = await startHarness();
+    close = h.close;
+    h.server.fail({ kind: 'commit-then-drop' });
+    const m = await h.sync.post('/streams/a', { n: 1 });
+    await drainAll(h.sync, h.clock);
+    await expect(m.result).resolves.toMatchObject({ status: 201 });
+    const sent = h.server.requestsTo('POST', '/streams/a');
+    expect(sent.length).toBe(2);
+    expect(new Set(sent.map((r) => r.idempotencyKey))).toEqual(new Set([m.idempotencyKey]));
+    expect(h.server.streams.get('a')).toEqual([1]);
+  });
+
+  it('a response slower than the timeout is retried with the same key and applied once', async () => {
+    const h = await startHarness({ timeoutMs: 5_000 });
+    close = h.close;
+    h.server.fail({ kind: 'slow', ms: 10_000 });
+    const m = await h.sync.post('/streams/a', { n: 1 });
+    await until(() => h.server.requests.length === 1);
+    h.clock.advance(5_000);
+    await drainAll(h.sync, h.clock);
+    await expect(m.result).resolves.toMatchObject({ status: 201 });
+    expect(h.server.requestsTo('POST', '/streams/a').map((r) => r.idempotencyKey)).toEqual([
+      m.idempotencyKey,
+      m.idempotencyKey,
+    ]);
+    expect(h.server.streams.get('a')).toEqual([1]);
+  });
+
+  it('a reset before the server acted is retried and applied once', async () => {
+    const h = await startHarness();
+    close = h.close;
+    h.server.fail({ kind: 'reset' });
+    await h.sync.post('/streams/a', { n: 1 });
+    await drainAll(h.sync, h.clock);
+    expect(h.server.streams.get('a')).toEqual([1]);
+  });
+
+  it('1,000 writes over 20 ordering keys through 30% random faults: one effect each, in per-key order', async () => {
+    const h = await startHarness({ concurrency: 4, retry: { maxAttempts: 1_000 } });
+    close = h.close;
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const kinds: Fault[] = [
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 502 },
+      { kind: 'status', status: 503 },
+      { kind: 'status', status: 429, retryAfter: '3' },
+      { kind: 'reset' },
+      { kind: 'commit-then-drop' },
+    ];
+    h.server.faultPolicy = (req) => {
+      if (req.method === 'HEAD' || random() >= 0.3) return undefined;
+      return kinds[Math.floor(random() * kinds.length)];
+    };
+    const handles: MutationHandle[] = [];
+    for (let i = 0; i < 1_000; i++)
+      handles.push(await h.sync.post(`/streams/k${i % 20}`, { n: i }));
+    await drainAll(h.sync, h.clock);
+    await Promise.all(handles.map((m) => m.result));
+    expect(h.server.effects.length).toBe(1_000);
+    expect(new Set(h.server.effects.map((e) => e.key)).size).toBe(1_000);
+    for (let k = 0; k < 20; k++) {
+      const expected = Array.from({ length: 50 }, (_, j) => j * 20 + k);
+      expect(h.server.streams.get(`k${k}`)).toEqual(expected);
+    }
+    expect(h.server.requests.length).toBeGreaterThan(1_000);
+    expect(await h.sync.deadLetters()).toEqual([]);
+  });
+
+  it('every acknowledged write is applied exactly once for any fault sequence (property)', async () => {
+    const h = await startHarness({ retry: { maxAttempts: 100 } });
+    close = h.close;
+    const fault = fc.constantFrom<Fault | undefined>(
+      undefined,
+      { kind: 'status', status: 503 },
+      { kind: 'reset' },
+      { kind: 'commit-then-drop' },
+    );
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fault, { maxLength: 12 }),
+        fc.integer({ min: 1, max: 6 }),
+        async (faults, writes) => {
+          run++;
+          const stream = `p${run}`;
+          h.server.fail(...faults.filter((f): f is Fault => f !== undefined));
+          for (let i = 0; i < writes; i++) await h.sync.post(`/streams/${stream}`, { n: i });
+          await drainAll(h.sync, h.clock);
+          h.server.fail(); // leftovers are harmless: they hit the next run's first requests
+          return (
+            JSON.stringify(h.server.streams.get(stream)) ===
+            JSON.stringify([...Array(writes).keys()])
+          );
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
