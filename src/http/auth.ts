@@ -25,9 +25,11 @@ export class AuthGate {
     return this.options.refreshToken !== undefined;
   }
 
-  async header(): Promise<string | undefined> {
-    const token = await this.options.authTokenProvider?.();
-    return token ? `Bearer ${token}` : undefined;
+  /** The Authorization value, or `undefined`; synchronous when no provider is set. */
+  header(): Promise<string | undefined> | undefined {
+    const provider = this.options.authTokenProvider;
+    if (!provider) return undefined;
+    return Promise.resolve(provider()).then((token) => (token ? `Bearer ${token}` : undefined));
   }
 
   /** Resolves true when a request sent at `sentGeneration` is worth sending again. */

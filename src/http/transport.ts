@@ -69,7 +69,8 @@ export class Transport {
   async #attempt(request: WireRequest): Promise<WireResponse> {
     if (this.#closed) throw new CancelledError('Client disposed');
     const headers: Record<string, string> = { ...request.headers };
-    const authorization = await this.deps.auth.header();
+    const pending = this.deps.auth.header();
+    const authorization = pending === undefined ? undefined : await pending;
     if (authorization) headers.authorization = authorization;
     const { body, contentType } = toFetchBody(request.body);
     if (contentType && !hasHeader(headers, 'content-type')) headers['content-type'] = contentType;

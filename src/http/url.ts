@@ -39,6 +39,10 @@ export function resolveUrl(base: URL, path: string, allowedOrigins: ReadonlySet<
 
 /** Throws {@link OriginError} unless the URL's origin is allowed (checked again at send time). */
 export function assertAllowed(url: string, allowedOrigins: ReadonlySet<string>): void {
+  // Hot path: URLs built by resolveUrl start with "<origin>/"; anything else gets a full parse.
+  for (const origin of allowedOrigins) {
+    if (url.startsWith(origin) && url.charCodeAt(origin.length) === 47) return;
+  }
   if (!allowedOrigins.has(new URL(url).origin)) throw new OriginError(url);
 }
 

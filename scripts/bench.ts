@@ -1,0 +1,126 @@
+/**
+ * `npm run bench`: each figure is a ratio to the raw limit measured in the
+ * same run against the same local server (lower is better; 1.00 = no overhead).
+ * Not a test: nothing here asserts on time.
+ */
+import { MemoryStore, QnoxSync } from '../src/index.js';
+import { TestServer } from '../test/helpers/test-server.js';
+
+const N = Number(process.env.BENCH_N ?? 2_000);
+const TRIALS = Number(process.env.BENCH_TRIALS ?? 5);
+
+const server = new TestServer();
+const baseUrl = await server.start();
+const headers = { 'content-type': 'application/json' };
+
+async function rawLoop(count: number, stream: string): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const res = await fetch(`${baseUrl}/streams/${stream}`, {
+      method: 'POST',
+      headers: { ...headers, 'idempotency-key': crypto.randomUUID() },
+      body: JSON.stringify({ n: i }),
+    });
+    await res.text();
+  }
+}
+
+async function timed(run: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await run();
+  return performance.now() - start;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function queued(keys: number): Promise<QnoxSync> {
+  const sync = await QnoxSync.create({
+    baseUrl,
+    store: new MemoryStore(),
+    autoSync: false,
+    concurrency: keys,
+  });
+  for (let i = 0; i < N; i++) await sync.post(`/streams/q${i % keys}`, { n: i });
+  return sync;
+}
+
+async function drainRatio(keys: number): Promise<{ raw: number; ours: number }> {
+  const raw: number[] = [];
+  const ours: number[] = [];
+  for (let t = 0; t < TRIALS; t++) {
+    raw.push(
+      await timed(() =>
+        Promise.all(Array.from({ length: keys }, (_, k) => rawLoop(N / keys, `raw${k}`))),
+      ),
+    );
+    const sync = await queued(keys);
+    ours.push(await timed(() => sync.sync()));
+    if ((await sync.pendingCount()) !== 0) throw new Error('bench: drain left writes behind');
+    await sync.dispose();
+  }
+  return { raw: median(raw), ours: median(ours) };
+}
+
+async function enqueueCost(): Promise<number> {
+  const samples: number[] = [];
+  for (let t = 0; t < TRIALS; t++) {
+    const sync = await QnoxSync.create({ baseUrl, store: new MemoryStore(), autoSync: false });
+    samples.push(
+      await timed(async () => {
+        for (let i = 0; i < N; i++) await sync.post('/streams/e', { n: i });
+      }),
+    );
+    await sync.dispose();
+  }
+  return median(samples);
+}
+
+async function cacheHit(): Promise<{ raw: number; ours: number }> {
+  const sync = await QnoxSync.create({ baseUrl, store: new MemoryStore(), autoSync: false });
+  await sync.get('/catalog', { ttlMs: 3_600_000 });
+  const raw: number[] = [];
+  const ours: number[] = [];
+  for (let t = 0; t < TRIALS; t++) {
+    raw.push(
+      await timed(async () => {
+        for (let i = 0; i < N; i++) await (await fetch(`${baseUrl}/catalog`)).text();
+      }),
+    );
+    ours.push(
+      await timed(async () => {
+        for (let i = 0; i < N; i++) {
+          const res = await sync.get('/catalog', { cacheFirst: true });
+          if (!res.fromCache) throw new Error('bench: expected a cache hit');
+        }
+      }),
+    );
+  }
+  await sync.dispose();
+  return { raw: median(raw), ours: median(ours) };
+}
+
+// Warm up sockets and the JIT on both paths before measuring.
+await rawLoop(200, 'warm');
+await (await queued(1)).sync();
+
+const line = (name: string, ours: number, raw: number, target: number) => {
+  const ratio = ours / raw;
+  console.log(
+    `${name.padEnd(44)} ${((ours / N) * 1000).toFixed(1).padStart(7)} µs/op  raw ${((raw / N) * 1000).toFixed(1).padStart(7)} µs/op  ratio ${ratio.toFixed(3)}  target ≤ ${target}  ${ratio <= target ? 'ok' : 'OVER'}`,
+  );
+};
+
+console.log(
+  `qnox-offline-sync bench: ${N} requests per trial, median of ${TRIALS} trials, Node ${process.version}`,
+);
+const one = await drainRatio(1);
+line('drain, 1 ordering key vs raw sequential fetch', one.ours, one.raw, 1.15);
+const four = await drainRatio(4);
+line('drain, 4 keys (concurrency 4) vs 4 raw loops', four.ours, four.raw, 1.2);
+const hit = await cacheHit();
+line('get, fresh cache hit vs network GET', hit.ours, hit.raw, 0.05);
+const enqueue = await enqueueCost();
+line('enqueue (MemoryStore) vs raw sequential fetch', enqueue, one.raw, 0.05);
+await server.stop();
