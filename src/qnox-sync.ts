@@ -154,6 +154,13 @@ export class QnoxSync {
     if (typeof options !== 'object' || options === null)
       throw new ConfigError('options', 'an options object is required');
     const sync = new QnoxSync(options);
+    sync.#store.onQuarantine?.((report) =>
+      sync.events.emit({
+        type: 'quarantined',
+        reason: report.reason,
+        ...(report.id ? { id: report.id } : {}),
+      }),
+    );
     await storage('open the store', () => sync.#store.init());
     await storage('read the backlog', () => sync.#engine.refresh());
     sync.#engine.kick();

@@ -51,4 +51,5 @@ export type SyncEvent =
   | { readonly type: 'offline'; readonly error?: QnoxError }
   | { readonly type: 'cache-hit'; readonly url: string; readonly stale: boolean }
   | { readonly type: 'cache-miss'; readonly url: string }
-  | { readonly type: 'storage-error'; readonly error: QnoxError };
+  | { readonly type: 'storage-error'; readonly error: QnoxError }
+  | { readonly type: 'quarantined'; readonly id?: string; readonly reason: string };

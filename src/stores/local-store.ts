@@ -5,6 +5,16 @@ import type {
   TaskRecord,
 } from '../outbox/records.js';
 
+/** A stored record that could not be decoded, moved aside so the rest of the queue keeps flowing. */
+export interface QuarantineReport {
+  /** The task id, when it could still be read. */
+  readonly id?: string;
+  readonly reason: string;
+  readonly at: number;
+  /** The record as found. */
+  readonly raw: unknown;
+}
+
 /** Options of {@link QnoxLocalStore.clear}. */
 export interface ClearOptions {
   /** Wipe cached GET responses. */
@@ -54,4 +64,8 @@ export interface QnoxLocalStore {
   purgeExpiredCache(now: number, keepStaleMs?: number): Promise<number>;
   clear(options: ClearOptions): Promise<void>;
   close(): Promise<void>;
+  /** Optional, for stores that decode what they read: called when a record is quarantined. */
+  onQuarantine?(listener: (report: QuarantineReport) => void): void;
+  /** Optional: records moved to quarantine, oldest first. */
+  quarantined?(): Promise<QuarantineReport[]>;
 }

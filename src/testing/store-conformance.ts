@@ -7,6 +7,8 @@ export interface StoreFactory {
   create(): QnoxLocalStore | Promise<QnoxLocalStore>;
   /** For durable stores: closes `store` and opens the same data again. Omit for in-memory stores. */
   reopen?(store: QnoxLocalStore): Promise<QnoxLocalStore>;
+  /** For stores that serialise: overwrite the stored task `id` with undecodable data. */
+  corrupt?(store: QnoxLocalStore, id: string): Promise<void>;
 }
 
 /** The two functions of any test runner the suite needs (vitest, jest, mocha, node:test). */
@@ -17,7 +19,7 @@ export interface TestRunner {
 
 interface Case {
   readonly name: string;
-  readonly durableOnly?: boolean;
+  readonly needs?: 'reopen' | 'corrupt';
   run(store: QnoxLocalStore, factory: StoreFactory): Promise<QnoxLocalStore | undefined>;
 }
 
@@ -235,7 +237,7 @@ const cases: Case[] = [
   },
   {
     name: 'queued tasks, dead letters and cache survive close and reopen',
-    durableOnly: true,
+    needs: 'reopen',
     async run(store, factory) {
       const a = await store.enqueue(sampleTask({ orderingKey: 'a', nextAttemptAt: 7 }));
       const b = await store.enqueue(sampleTask({ orderingKey: 'a', nextAttemptAt: 7 }));
@@ -271,6 +273,30 @@ const cases: Case[] = [
       return reopened;
     },
   },
+  {
+    name: 'a corrupt record is quarantined and reported; the rest of the queue keeps flowing',
+    needs: 'corrupt',
+    async run(store, factory) {
+      const reports: string[] = [];
+      store.onQuarantine?.((report) => reports.push(report.id ?? '?'));
+      const a1 = await store.enqueue(sampleTask({ orderingKey: 'a', nextAttemptAt: 0 }));
+      const a2 = await store.enqueue(sampleTask({ orderingKey: 'a', nextAttemptAt: 0 }));
+      const b1 = await store.enqueue(sampleTask({ orderingKey: 'b', nextAttemptAt: 0 }));
+      await factory.corrupt!(store, a1.id);
+      const first = ids(await store.dueTasks({ now: 0, limit: 10 }));
+      check(!first.includes(a1.id), 'corrupt task not returned');
+      check(first.includes(b1.id), 'other keys keep flowing');
+      same(reports, [a1.id], 'quarantine reported once with the id');
+      same((await store.quarantined?.())?.length, 1, 'quarantine lists it');
+      same(
+        ids(await store.dueTasks({ now: 0, limit: 10 })).sort(),
+        [a2.id, b1.id].sort(),
+        'next of key promoted',
+      );
+      same(await store.pendingCount(), 2, 'count excludes the quarantined record');
+      return undefined;
+    },
+  },
 ];
 
 /**
@@ -285,7 +311,7 @@ const cases: Case[] = [
 export function runStoreConformance(name: string, factory: StoreFactory, runner: TestRunner): void {
   runner.describe(`${name} conforms to QnoxLocalStore`, () => {
     for (const c of cases) {
-      if (c.durableOnly && !factory.reopen) continue;
+      if (c.needs && !factory[c.needs]) continue;
       runner.it(c.name, async () => {
         const store = await factory.create();
         await store.init();

@@ -1,0 +1,365 @@
+import { StorageError } from '../../errors.js';
+import {
+  type CacheRecord,
+  type DeadLetterRecord,
+  decodeTask,
+  type NewTaskRecord,
+  type TaskRecord,
+} from '../../outbox/records.js';
+import type { ClearOptions, QnoxLocalStore, QuarantineReport } from '../local-store.js';
+import { committed, isQuotaError, request, walk } from './idb-helpers.js';
+import { SCHEMA_VERSION, upgrade } from './schema.js';
+
+/** Options of {@link IndexedDbStore}. */
+export interface IndexedDbStoreOptions {
+  /**
+   * Database name; one database per app (and per user, if you want hard separation).
+   * @default 'qnox-offline-sync'
+   * @example 'orders-app'
+   */
+  name?: string;
+  /**
+   * The IndexedDB factory.
+   * @default globalThis.indexedDB, read when the store opens (so importing in Node never throws)
+   * @example new IDBFactory() // from fake-indexeddb
+   */
+  indexedDB?: IDBFactory;
+  /**
+   * The `IDBKeyRange` of the same implementation as `indexedDB`.
+   * @default globalThis.IDBKeyRange
+   * @example IDBKeyRange // from fake-indexeddb
+   */
+  IDBKeyRange?: typeof IDBKeyRange;
+  /**
+   * Ask the browser to keep this origin's storage under pressure (`navigator.storage.persist()`).
+   * @default true
+   * @example false
+   */
+  persist?: boolean;
+}
+
+/** A task row: the record plus `headDue`, present only on the head of its ordering key (the due index). */
+type TaskRow = TaskRecord & { headDue?: number };
+
+const T = 'tasks';
+const D = 'dead';
+const C = 'cache';
+const Q = 'quarantine';
+
+/**
+ * The browser store: pages, workers and service workers. `dueTasks` reads an
+ * index holding only ordering-key heads, `pendingCount` is an index count, and
+ * writes that acknowledge an enqueue commit with strict durability. Enqueues
+ * issued together share one transaction (group commit).
+ *
+ * @example
+ * import { IndexedDbStore } from 'qnox-offline-sync/indexeddb';
+ * const sync = await QnoxSync.create({ baseUrl, store: new IndexedDbStore({ name: 'orders-app' }) });
+ */
+export class IndexedDbStore implements QnoxLocalStore {
+  readonly #name: string;
+  readonly #options: IndexedDbStoreOptions;
+  #db: Promise<IDBDatabase> | undefined;
+  #batch: {
+    input: NewTaskRecord;
+    resolve: (t: TaskRecord) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  #quarantineListener: ((report: QuarantineReport) => void) | undefined;
+  #range: typeof IDBKeyRange | undefined;
+
+  constructor(options: IndexedDbStoreOptions = {}) {
+    this.#options = options;
+    this.#name = options.name ?? 'qnox-offline-sync';
+  }
+
+  async init(): Promise<void> {
+    await this.#open();
+    const storage = (
+      globalThis as { navigator?: { storage?: { persist?: () => Promise<boolean> } } }
+    ).navigator?.storage;
+    if (this.#options.persist !== false) await storage?.persist?.().catch(() => false);
+  }
+
+  onQuarantine(listener: (report: QuarantineReport) => void): void {
+    this.#quarantineListener = listener;
+  }
+
+  enqueue(input: NewTaskRecord): Promise<TaskRecord> {
+    return new Promise((resolve, reject) => {
+      this.#batch.push({ input, resolve, reject });
+      if (this.#batch.length === 1) queueMicrotask(() => void this.#flush());
+    });
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#batch;
+    this.#batch = [];
+    try {
+      const stored = await this.#write([T], async (tx) => {
+        const tasks = tx.objectStore(T);
+        const out: TaskRecord[] = [];
+        for (const { input } of batch) {
+          const range = this.#keys().bound(
+            [input.orderingKey, 0],
+            [input.orderingKey, Number.POSITIVE_INFINITY],
+          );
+          const isHead = (await request(tasks.index('byKey').count(range))) === 0;
+          const row: Partial<TaskRow> = isHead
+            ? { ...input, headDue: input.nextAttemptAt }
+            : { ...input };
+          const seq = (await request(tasks.add(row))) as number;
+          out.push({ ...input, seq });
+        }
+        return out;
+      });
+      batch.forEach((b, i) => b.resolve(stored[i]!));
+    } catch (error) {
+      for (const b of batch) b.reject(error);
+    }
+  }
+
+  async dueTasks(query: { now: number; limit: number }): Promise<TaskRecord[]> {
+    const range = this.#keys().upperBound([query.now, Number.POSITIVE_INFINITY]);
+    const rows = await this.#read<unknown[]>(T, (s) => s.index('due').getAll(range, query.limit));
+    return this.#decodeAll(rows);
+  }
+
+  async nextDueAt(): Promise<number | undefined> {
+    const key = await this.#read<IDBCursor | null>(T, (s) => s.index('due').openKeyCursor());
+    return key ? (key.key as [number, number])[0] : undefined;
+  }
+
+  async getTask(id: string): Promise<TaskRecord | undefined> {
+    const row = await this.#read<unknown>(T, (s) => s.index('byId').get(id));
+    return row === undefined ? undefined : (await this.#decodeAll([row]))[0];
+  }
+
+  async listTasks(limit: number): Promise<TaskRecord[]> {
+    return this.#decodeAll(await this.#read<unknown[]>(T, (s) => s.getAll(null, limit)));
+  }
+
+  async updateTask(task: TaskRecord): Promise<void> {
+    await this.#write([T], async (tx) => {
+      const tasks = tx.objectStore(T);
+      const old = (await request(tasks.index('byId').get(task.id))) as TaskRow | undefined;
+      if (!old) return;
+      const row: TaskRow = { ...task, seq: old.seq, orderingKey: old.orderingKey };
+      if (old.headDue !== undefined) row.headDue = task.nextAttemptAt;
+      else delete row.headDue;
+      await request(tasks.put(row));
+    });
+  }
+
+  async removeTask(id: string): Promise<void> {
+    await this.#write([T], (tx) => removeRow(tx.objectStore(T), id, this.#keys()));
+  }
+
+  pendingCount(): Promise<number> {
+    return this.#read(T, (s) => s.count());
+  }
+
+  async addDeadLetter(record: DeadLetterRecord): Promise<void> {
+    await this.#write([T, D], async (tx) => {
+      await removeRow(tx.objectStore(T), record.task.id, this.#keys());
+      await request(tx.objectStore(D).put({ id: record.task.id, record }));
+    });
+  }
+
+  async deadLetters(): Promise<DeadLetterRecord[]> {
+    const rows = await this.#read<{ record: DeadLetterRecord }[]>(D, (s) => s.getAll());
+    return rows
+      .map((r) => r.record)
+      .sort((a, b) => a.failedAt - b.failedAt || a.task.seq - b.task.seq);
+  }
+
+  async removeDeadLetter(id: string): Promise<DeadLetterRecord | undefined> {
+    return this.#write([D], async (tx) => {
+      const row = (await request(tx.objectStore(D).get(id))) as
+        | { record: DeadLetterRecord }
+        | undefined;
+      if (row) await request(tx.objectStore(D).delete(id));
+      return row?.record;
+    });
+  }
+
+  deadLetterCount(): Promise<number> {
+    return this.#read(D, (s) => s.count());
+  }
+
+  async putCache(entry: CacheRecord): Promise<void> {
+    await this.#write([C], (tx) => request(tx.objectStore(C).put(entry)));
+  }
+
+  getCache(key: string): Promise<CacheRecord | undefined> {
+    return this.#read(C, (s) => s.get(key));
+  }
+
+  async deleteCache(key: string): Promise<void> {
+    await this.#write([C], (tx) => request(tx.objectStore(C).delete(key)));
+  }
+
+  purgeExpiredCache(now: number, keepStaleMs = 0): Promise<number> {
+    return this.#write([C], async (tx) => {
+      let removed = 0;
+      const range = this.#keys().upperBound(now - keepStaleMs, true);
+      await walk(tx.objectStore(C).index('expiresAt').openCursor(range), (cursor) => {
+        cursor.delete();
+        removed++;
+        return true;
+      });
+      return removed;
+    });
+  }
+
+  async quarantined(): Promise<QuarantineReport[]> {
+    return this.#read(Q, (s) => s.getAll());
+  }
+
+  async clear(options: ClearOptions): Promise<void> {
+    const names = [...(options.cache ? [C] : []), ...(options.outbox ? [T, D] : [])];
+    if (names.length === 0) return;
+    await this.#write(names, async (tx) => {
+      for (const name of names) await request(tx.objectStore(name).clear());
+    });
+  }
+
+  async close(): Promise<void> {
+    const db = this.#db;
+    this.#db = undefined;
+    (await db?.catch(() => undefined))?.close();
+  }
+
+  #keys(): typeof IDBKeyRange {
+    this.#range ??=
+      this.#options.IDBKeyRange ?? (globalThis as { IDBKeyRange?: typeof IDBKeyRange }).IDBKeyRange;
+    if (!this.#range)
+      throw new StorageError('IDBKeyRange is not available here; pass options.IDBKeyRange');
+    return this.#range;
+  }
+
+  #open(): Promise<IDBDatabase> {
+    this.#db ??= new Promise<IDBDatabase>((resolve, reject) => {
+      const factory =
+        this.#options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+      if (!factory)
+        return reject(new StorageError('IndexedDB is not available here; pass options.indexedDB'));
+      const req = factory.open(this.#name, SCHEMA_VERSION);
+      req.onupgradeneeded = (event) => upgrade(req.result, event.oldVersion);
+      req.onsuccess = () => {
+        const db = req.result;
+        // Another tab wants to upgrade: step aside, reopen on next use.
+        db.onversionchange = () => {
+          db.close();
+          this.#db = undefined;
+        };
+        db.onclose = () => {
+          this.#db = undefined;
+        };
+        resolve(db);
+      };
+      req.onerror = () =>
+        reject(new StorageError(`Cannot open IndexedDB "${this.#name}"`, { cause: req.error }));
+      req.onblocked = () => {};
+    }).catch((error: unknown) => {
+      this.#db = undefined;
+      throw error;
+    });
+    return this.#db;
+  }
+
+  async #read<R = never>(name: string, run: (store: IDBObjectStore) => IDBRequest): Promise<R> {
+    const db = await this.#open();
+    try {
+      return (await request(run(db.transaction(name, 'readonly').objectStore(name)))) as R;
+    } catch (error) {
+      throw wrap(error, `read ${name}`);
+    }
+  }
+
+  async #write<R>(names: string[], run: (tx: IDBTransaction) => Promise<R>): Promise<R> {
+    const db = await this.#open();
+    const tx = db.transaction(names, 'readwrite', { durability: 'strict' });
+    const done = committed(tx);
+    try {
+      const result = await run(tx);
+      await done;
+      return result;
+    } catch (error) {
+      done.catch(() => {});
+      try {
+        tx.abort();
+      } catch {}
+      if (isQuotaError(error) && names.includes(T))
+        await this.clear({ cache: true, outbox: false }).catch(() => {});
+      throw wrap(error, `write ${names.join('+')}`);
+    }
+  }
+
+  async #decodeAll(rows: unknown[]): Promise<TaskRecord[]> {
+    const out: TaskRecord[] = [];
+    for (const row of rows) {
+      try {
+        const { headDue: _headDue, ...task } = row as TaskRow;
+        out.push(decodeTask(task));
+      } catch (error) {
+        await this.#quarantine(row, error);
+      }
+    }
+    return out;
+  }
+
+  async #quarantine(row: unknown, error: unknown): Promise<void> {
+    const seq = (row as { seq?: unknown } | null)?.seq;
+    const id = (row as { id?: unknown } | null)?.id;
+    const report: QuarantineReport = {
+      ...(typeof id === 'string' ? { id } : {}),
+      reason: error instanceof Error ? error.message : String(error),
+      at: Date.now(),
+      raw: row,
+    };
+    await this.#write([T, Q], async (tx) => {
+      const tasks = tx.objectStore(T);
+      if (typeof seq === 'number') await removeRowBySeq(tasks, seq, this.#keys());
+      await request(tx.objectStore(Q).add(report));
+    });
+    this.#quarantineListener?.(report);
+  }
+}
+
+async function removeRow(
+  tasks: IDBObjectStore,
+  id: string,
+  keys: typeof IDBKeyRange,
+): Promise<void> {
+  const seq = await request(tasks.index('byId').getKey(id));
+  if (seq !== undefined) await removeRowBySeq(tasks, seq as number, keys);
+}
+
+/** Deletes a row; if it was the head of its key, the next task of that key becomes the head. */
+async function removeRowBySeq(
+  tasks: IDBObjectStore,
+  seq: number,
+  keys: typeof IDBKeyRange,
+): Promise<void> {
+  const row = (await request(tasks.get(seq))) as TaskRow | undefined;
+  if (!row) return;
+  await request(tasks.delete(seq));
+  if (row.headDue === undefined || typeof row.orderingKey !== 'string') return;
+  const range = keys.bound(
+    [row.orderingKey, seq],
+    [row.orderingKey, Number.POSITIVE_INFINITY],
+    true,
+  );
+  const cursor = await request(tasks.index('byKey').openCursor(range));
+  if (cursor) {
+    const next = cursor.value as TaskRow;
+    await request(cursor.update({ ...next, headDue: next.nextAttemptAt }));
+  }
+}
+
+function wrap(error: unknown, what: string): StorageError {
+  if (error instanceof StorageError) return error;
+  const quota = isQuotaError(error) ? ' (storage quota exceeded)' : '';
+  return new StorageError(`IndexedDB could not ${what}${quota}`, { cause: error });
+}

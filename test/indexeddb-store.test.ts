@@ -1,0 +1,100 @@
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { QnoxSync } from '../src/index.js';
+import { IndexedDbStore } from '../src/indexeddb.js';
+import { ManualClock, runStoreConformance } from '../src/testing/index.js';
+import { drainAll } from './helpers/harness.js';
+import { TestServer } from './helpers/test-server.js';
+
+let n = 0;
+const factory = {
+  create: () => new IndexedDbStore({ name: `conformance-${++n}`, indexedDB: shared, IDBKeyRange }),
+  async reopen(store: IndexedDbStore) {
+    await store.close();
+    const again = new IndexedDbStore({ name: `conformance-${n}`, indexedDB: shared, IDBKeyRange });
+    await again.init();
+    return again;
+  },
+  async corrupt(_store: IndexedDbStore, id: string) {
+    const db = await new Promise<IDBDatabase>((resolve) => {
+      const req = shared.open(`conformance-${n}`);
+      req.onsuccess = () => resolve(req.result);
+    });
+    const tx = db.transaction('tasks', 'readwrite');
+    const index = tx.objectStore('tasks').index('byId');
+    await new Promise<void>((resolve) => {
+      index.openCursor(id).onsuccess = (e) => {
+        const cursor = (e.target as IDBRequest<IDBCursorWithValue>).result;
+        cursor.update({ ...cursor.value, v: 999, method: 42 });
+        resolve();
+      };
+    });
+    await new Promise((resolve) => {
+      tx.oncomplete = resolve;
+    });
+    db.close();
+  },
+};
+const shared = new IDBFactory();
+
+runStoreConformance('IndexedDbStore (fake-indexeddb)', factory, { describe, it });
+
+describe('IndexedDbStore', () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await close?.();
+    close = undefined;
+  });
+
+  it('imports without touching indexedDB and fails to open with a typed error where there is none', async () => {
+    const store = new IndexedDbStore({ name: 'nowhere', IDBKeyRange });
+    await expect(store.init()).rejects.toMatchObject({ code: 'storage' });
+  });
+
+  it('delivers writes queued before a restart, in order, exactly once', async () => {
+    const server = new TestServer();
+    const baseUrl = await server.start();
+    const idb = new IDBFactory();
+    server.down = true;
+    const first = await QnoxSync.create({
+      baseUrl,
+      store: new IndexedDbStore({ indexedDB: idb, IDBKeyRange }),
+      clock: new ManualClock(),
+    });
+    for (let i = 0; i < 20; i++) await first.post(`/streams/s${i % 3}`, { n: i });
+    await first.dispose();
+    server.down = false;
+    const clock = new ManualClock();
+    const second = await QnoxSync.create({
+      baseUrl,
+      store: new IndexedDbStore({ indexedDB: idb, IDBKeyRange }),
+      clock,
+    });
+    close = async () => {
+      await second.dispose();
+      await server.stop();
+    };
+    await drainAll(second, clock);
+    for (let k = 0; k < 3; k++) {
+      expect(server.streams.get(`s${k}`)).toEqual([...Array(20).keys()].filter((i) => i % 3 === k));
+    }
+    expect(server.effects).toHaveLength(20);
+  });
+
+  it('a burst of enqueues fired together shares transactions and keeps per-key order', async () => {
+    const store = new IndexedDbStore({ name: 'burst', indexedDB: new IDBFactory(), IDBKeyRange });
+    await store.init();
+    close = () => store.close();
+    const { sampleTask } = await import('../src/testing/index.js');
+    const inputs = Array.from({ length: 300 }, (_, i) =>
+      sampleTask({ orderingKey: `k${i % 5}`, nextAttemptAt: 0 }),
+    );
+    const stored = await Promise.all(inputs.map((t) => store.enqueue(t)));
+    expect(stored.map((t) => t.id)).toEqual(inputs.map((t) => t.id));
+    expect(stored.every((t, i) => i === 0 || t.seq > stored[i - 1]!.seq)).toBe(true);
+    expect(await store.pendingCount()).toBe(300);
+    expect((await store.dueTasks({ now: 0, limit: 10 })).map((t) => t.id)).toEqual(
+      inputs.slice(0, 5).map((t) => t.id),
+    );
+  });
+});
