@@ -47,5 +47,7 @@ export type { SyncEvent, TaskSummary } from './status/events.js';
 export type { Subscribable } from './status/subscribable.js';
 export { Emitter, ValueStream } from './status/subscribable.js';
 export type { SyncPhase, SyncStatus } from './status/sync-status.js';
-export type { ClearOptions, QnoxLocalStore } from './stores/local-store.js';
+export type { EncryptionKeyOptions } from './stores/encryption/cipher.js';
+export { encryptedStore } from './stores/encryption/encrypted-store.js';
+export type { ClearOptions, QnoxLocalStore, QuarantineReport } from './stores/local-store.js';
 export { MemoryStore } from './stores/memory-store.js';

@@ -237,6 +237,8 @@ export class QnoxSync {
     this.#assertOpen();
     const dead = (await this.#store.deadLetters()).find((d) => d.task.id === id);
     if (!dead) throw new ConfigError('id', `no dead letter with id ${id}`);
+    if (dead.reason === 'quarantined')
+      throw new StorageError(`Write ${id} is quarantined: its record cannot be read`);
     const { seq: _seq, lastError: _lastError, body: oldBody, ...rest } = dead.task;
     const body = edit ? encodeBody(edit.data) : oldBody;
     // Enqueue before removing: a crash in between leaves a duplicate entry with the same key, never a lost write.

@@ -64,6 +64,9 @@ export interface QnoxLocalStore {
   purgeExpiredCache(now: number, keepStaleMs?: number): Promise<number>;
   clear(options: ClearOptions): Promise<void>;
   close(): Promise<void>;
+  /** Optional small key-value area that `clear()` never touches (e.g. the encryption salt). */
+  getMeta?(key: string): Promise<string | undefined>;
+  putMeta?(key: string, value: string): Promise<void>;
   /** Optional, for stores that decode what they read: called when a record is quarantined. */
   onQuarantine?(listener: (report: QuarantineReport) => void): void;
   /** Optional: records moved to quarantine, oldest first. */

@@ -22,6 +22,7 @@ export class MemoryStore implements QnoxLocalStore {
   readonly #heads = new HeadIndex();
   readonly #dead = new Map<string, DeadLetterRecord>();
   readonly #cache = new Map<string, CacheRecord>();
+  readonly #meta = new Map<string, string>();
 
   async init(): Promise<void> {}
 
@@ -141,6 +142,14 @@ export class MemoryStore implements QnoxLocalStore {
       this.#heads.clear();
       this.#dead.clear();
     }
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    return this.#meta.get(key);
+  }
+
+  async putMeta(key: string, value: string): Promise<void> {
+    this.#meta.set(key, value);
   }
 
   async close(): Promise<void> {}

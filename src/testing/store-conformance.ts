@@ -48,9 +48,20 @@ function check(condition: boolean, message: string): void {
   if (!condition) throw new Error(`Store conformance: ${message}`);
 }
 
+/** JSON with sorted object keys: records are compared by content, not by key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)),
+        )
+      : v,
+  );
+}
+
 function same(actual: unknown, expected: unknown, message: string): void {
-  const a = JSON.stringify(actual);
-  const e = JSON.stringify(expected);
+  const a = canonical(actual);
+  const e = canonical(expected);
   if (a !== e) throw new Error(`Store conformance: ${message}\n  expected ${e}\n  actual   ${a}`);
 }
 
@@ -212,6 +223,17 @@ const cases: Case[] = [
       same(await store.pendingCount(), 0, 'outbox cleared');
       same(await store.dueTasks({ now: 1e15, limit: 5 }), [], 'no heads left');
       same(await store.nextDueAt(), undefined, 'no next due');
+      return undefined;
+    },
+  },
+  {
+    name: 'meta values survive clear()',
+    async run(store) {
+      if (!store.putMeta || !store.getMeta) return undefined;
+      await store.putMeta('salt', 'abc');
+      await store.clear({ cache: true, outbox: true });
+      same(await store.getMeta('salt'), 'abc', 'meta kept');
+      same(await store.getMeta('other'), undefined, 'missing meta');
       return undefined;
     },
   },

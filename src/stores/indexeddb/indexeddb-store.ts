@@ -113,7 +113,7 @@ export class IndexedDbStore implements QnoxLocalStore {
         }
         return out;
       });
-      batch.forEach((b, i) => b.resolve(stored[i]!));
+      for (const [i, b] of batch.entries()) b.resolve(stored[i]!);
     } catch (error) {
       for (const b of batch) b.reject(error);
     }
@@ -210,6 +210,14 @@ export class IndexedDbStore implements QnoxLocalStore {
       });
       return removed;
     });
+  }
+
+  getMeta(key: string): Promise<string | undefined> {
+    return this.#read('meta', (s) => s.get(key));
+  }
+
+  async putMeta(key: string, value: string): Promise<void> {
+    await this.#write(['meta'], (tx) => request(tx.objectStore('meta').put(value, key)));
   }
 
   async quarantined(): Promise<QuarantineReport[]> {

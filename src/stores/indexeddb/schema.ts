@@ -1,5 +1,5 @@
 /** Bump with a new step in {@link upgrade}; old databases are upgraded in place. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Creates or upgrades the object stores and indexes from `oldVersion` to {@link SCHEMA_VERSION}. */
 export function upgrade(db: IDBDatabase, oldVersion: number): void {
@@ -12,5 +12,8 @@ export function upgrade(db: IDBDatabase, oldVersion: number): void {
     db.createObjectStore('dead', { keyPath: 'id' });
     db.createObjectStore('cache', { keyPath: 'key' }).createIndex('expiresAt', 'expiresAt');
     db.createObjectStore('quarantine', { autoIncrement: true });
+  }
+  if (oldVersion < 2) {
+    db.createObjectStore('meta');
   }
 }

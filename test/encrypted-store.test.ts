@@ -1,0 +1,152 @@
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { encryptedStore, MemoryStore, type QnoxLocalStore, QnoxSync } from '../src/index.js';
+import { IndexedDbStore } from '../src/indexeddb.js';
+import { ManualClock, runStoreConformance } from '../src/testing/index.js';
+import { drainAll } from './helpers/harness.js';
+import { TestServer } from './helpers/test-server.js';
+
+const newKey = () =>
+  crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+
+async function tamper(inner: QnoxLocalStore, id: string): Promise<void> {
+  const row = await inner.getTask(id);
+  const value = row?.body?.value as string;
+  const flipped = `${value.slice(0, -4)}${value.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
+  await inner.updateTask({ ...row!, body: { kind: 'text', value: flipped } });
+}
+
+let inner: MemoryStore;
+runStoreConformance(
+  'encryptedStore(MemoryStore, key)',
+  {
+    async create() {
+      inner = new MemoryStore();
+      return encryptedStore(inner, { key: await newKey() });
+    },
+    corrupt: (_store, id) => tamper(inner, id),
+  },
+  { describe, it },
+);
+
+const idb = new IDBFactory();
+let n = 0;
+runStoreConformance(
+  'encryptedStore(IndexedDbStore, passphrase)',
+  {
+    create: () =>
+      encryptedStore(new IndexedDbStore({ name: `enc-${++n}`, indexedDB: idb, IDBKeyRange }), {
+        passphrase: 'correct horse',
+        iterations: 1_000,
+      }),
+    async reopen(store) {
+      await store.close();
+      const again = encryptedStore(
+        new IndexedDbStore({ name: `enc-${n}`, indexedDB: idb, IDBKeyRange }),
+        {
+          passphrase: 'correct horse',
+          iterations: 1_000,
+        },
+      );
+      await again.init();
+      return again;
+    },
+  },
+  { describe, it },
+);
+
+describe('encryption at rest', () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await close?.();
+    close = undefined;
+  });
+
+  it('keeps no plaintext of a canary body, URL, header or cached response in the raw IndexedDB records', async () => {
+    const server = new TestServer();
+    const baseUrl = await server.start();
+    const factory = new IDBFactory();
+    const store = encryptedStore(
+      new IndexedDbStore({ name: 'canary', indexedDB: factory, IDBKeyRange }),
+      {
+        passphrase: 'pw',
+        iterations: 1_000,
+      },
+    );
+    const sync = await QnoxSync.create({
+      baseUrl,
+      store,
+      clock: new ManualClock(),
+      autoSync: false,
+    });
+    close = async () => {
+      await sync.dispose();
+      await server.stop();
+    };
+    await sync.post(
+      '/streams/CANARY-PATH',
+      { secret: 'CANARY-BODY' },
+      { headers: { 'x-note': 'CANARY-HEADER' } },
+    );
+    await sync.get('/CANARY-GET');
+    const dump = await dumpDatabase(factory, 'canary');
+    expect(dump.length).toBeGreaterThan(200);
+    expect(dump).not.toMatch(/CANARY/);
+  });
+
+  it('a wrongly keyed store quarantines what it cannot read and reports it, without crashing', async () => {
+    const server = new TestServer();
+    const baseUrl = await server.start();
+    const shared = new MemoryStore();
+    const writer = await QnoxSync.create({
+      baseUrl,
+      store: encryptedStore(shared, { key: await newKey() }),
+      clock: new ManualClock(),
+      autoSync: false,
+    });
+    await writer.post('/streams/a', { n: 1 });
+    const clock = new ManualClock();
+    const reader = await QnoxSync.create({
+      baseUrl,
+      store: encryptedStore(shared, { key: await newKey() }),
+      clock,
+    });
+    close = async () => {
+      await reader.dispose();
+      await server.stop();
+    };
+    const events: string[] = [];
+    reader.events.subscribe((e) => events.push(e.type));
+    await drainAll(reader, clock);
+    expect(events).toContain('quarantined');
+    expect(server.effects).toHaveLength(0);
+    const [dead] = await reader.deadLetters();
+    expect(dead?.reason).toBe('quarantined');
+    await expect(reader.retryDeadLetter(dead!.task.id)).rejects.toMatchObject({ code: 'storage' });
+  });
+
+  it('rejects a key that is not AES-GCM with a config error', async () => {
+    const hmac = await crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+    ]);
+    const store = encryptedStore(new MemoryStore(), { key: hmac as CryptoKey });
+    await expect(store.init()).rejects.toMatchObject({ code: 'config', option: 'key' });
+  });
+});
+
+async function dumpDatabase(factory: IDBFactory, name: string): Promise<string> {
+  const db = await new Promise<IDBDatabase>((resolve) => {
+    const req = factory.open(name);
+    req.onsuccess = () => resolve(req.result);
+  });
+  const parts: unknown[] = [];
+  for (const storeName of Array.from(db.objectStoreNames)) {
+    const all = await new Promise<unknown[]>((resolve) => {
+      const req = db.transaction(storeName).objectStore(storeName).getAll();
+      req.onsuccess = () => resolve(req.result);
+    });
+    parts.push(all);
+  }
+  db.close();
+  return JSON.stringify(parts);
+}
