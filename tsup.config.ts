@@ -1,7 +1,13 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', testing: 'src/testing/index.ts' },
+  entry: {
+    index: 'src/index.ts',
+    indexeddb: 'src/indexeddb.ts',
+    node: 'src/node.ts',
+    testing: 'src/testing/index.ts',
+  },
+  external: ['better-sqlite3', 'node:sqlite'],
   format: ['esm'],
   dts: true,
   sourcemap: true,

@@ -13,6 +13,9 @@ import { deliver, type toErrorResponse, type Verdict } from './deliver.js';
 import type { Reachability } from './reachability.js';
 import type { Settlements } from './settlements.js';
 
+/** How often a client whose store is drained by another process looks again. */
+const LOCK_RETRY_MS = 5_000;
+
 /** What one `sync()` did. */
 export interface SyncReport {
   readonly delivered: number;
@@ -131,6 +134,12 @@ export class SyncEngine {
     this.#stopped = false;
     this.deps.status.update({ draining: true, storageFault: false });
     try {
+      this.#served = this.#requested;
+      if (this.deps.store.acquireDrainLock && !(await this.deps.store.acquireDrainLock())) {
+        // Another process drains this store; look again later rather than send twice.
+        this.#lockTimer();
+        return { ...tally };
+      }
       for (;;) {
         this.#served = this.#requested;
         await this.#loop(tally);
@@ -296,6 +305,15 @@ export class SyncEngine {
       this.#timer = undefined;
       this.kick();
     }, delay);
+  }
+
+  #lockTimer(): void {
+    this.#clearTimer();
+    if (this.#disposed || !this.deps.autoSync) return;
+    this.#timer = this.deps.clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.kick();
+    }, LOCK_RETRY_MS);
   }
 
   #clearTimer(): void {

@@ -64,6 +64,11 @@ export interface QnoxLocalStore {
   purgeExpiredCache(now: number, keepStaleMs?: number): Promise<number>;
   clear(options: ClearOptions): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Optional, for stores several processes can open: resolves true when this
+   * store may drain now. The engine skips a drain (and tries again later) on false.
+   */
+  acquireDrainLock?(): Promise<boolean>;
   /** Optional small key-value area that `clear()` never touches (e.g. the encryption salt). */
   getMeta?(key: string): Promise<string | undefined>;
   putMeta?(key: string, value: string): Promise<void>;

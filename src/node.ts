@@ -1,0 +1,3 @@
+export type { SqliteDatabase, SqliteStatement } from './stores/sqlite/driver.js';
+export { openDatabase } from './stores/sqlite/driver.js';
+export { SqliteStore, type SqliteStoreOptions } from './stores/sqlite/sqlite-store.js';

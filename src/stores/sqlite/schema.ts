@@ -1,0 +1,35 @@
+import type { SqliteDatabase } from './driver.js';
+
+/** Bump with a new step in {@link migrate}; older files are upgraded in place. */
+export const SQLITE_SCHEMA_VERSION = 1;
+
+/** Sets durability pragmas and creates or upgrades the tables. */
+export function migrate(db: SqliteDatabase): void {
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = FULL');
+  db.exec('PRAGMA busy_timeout = 5000');
+  const current = (db.prepare('PRAGMA user_version').get() as { user_version: number })
+    .user_version;
+  if (current < 1) {
+    db.exec(`
+      BEGIN;
+      CREATE TABLE IF NOT EXISTS qnox_tasks (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        ordering_key TEXT NOT NULL,
+        head_due INTEGER,
+        record TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS qnox_tasks_key ON qnox_tasks (ordering_key, seq);
+      CREATE INDEX IF NOT EXISTS qnox_tasks_due ON qnox_tasks (head_due, seq) WHERE head_due IS NOT NULL;
+      CREATE TABLE IF NOT EXISTS qnox_dead (id TEXT PRIMARY KEY, failed_at INTEGER NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS qnox_cache (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, record TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS qnox_cache_expiry ON qnox_cache (expires_at);
+      CREATE TABLE IF NOT EXISTS qnox_quarantine (n INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS qnox_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS qnox_lock (slot INTEGER PRIMARY KEY CHECK (slot = 1), owner TEXT NOT NULL, pid INTEGER NOT NULL);
+      PRAGMA user_version = ${SQLITE_SCHEMA_VERSION};
+      COMMIT;
+    `);
+  }
+}

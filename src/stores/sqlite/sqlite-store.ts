@@ -1,0 +1,332 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { StorageError } from '../../errors.js';
+import {
+  type CacheRecord,
+  type DeadLetterRecord,
+  decodeTask,
+  type NewTaskRecord,
+  type TaskRecord,
+} from '../../outbox/records.js';
+import type { ClearOptions, QnoxLocalStore, QuarantineReport } from '../local-store.js';
+import { DrainLock } from './drain-lock.js';
+import { openDatabase, type SqliteDatabase, type SqliteStatement } from './driver.js';
+import { migrate } from './schema.js';
+
+/** Options of {@link SqliteStore}. */
+export interface SqliteStoreOptions {
+  /**
+   * Database file, created with its folder if missing. Ignored when `database` is given.
+   * @default './.qnox/sync.db'
+   * @example '/var/lib/kiosk/outbox.db'
+   */
+  path?: string;
+  /**
+   * A handle the app opened itself: a `better-sqlite3` Database or a `node:sqlite` DatabaseSync.
+   * The store closes it on `close()`.
+   * @default none (the store opens `path` with whichever driver is installed)
+   * @example new Database('app.db')
+   */
+  database?: SqliteDatabase;
+}
+
+interface Row {
+  seq: number;
+  id: string;
+  record: string;
+}
+
+/**
+ * The Node store: SQLite in WAL mode with `synchronous=FULL`. Enqueues issued
+ * together share one transaction (group commit); `dueTasks` reads a partial
+ * index over ordering-key heads; one process at a time drains a file.
+ *
+ * @example
+ * import { SqliteStore } from 'qnox-offline-sync/node';
+ * const sync = await QnoxSync.create({ baseUrl, store: new SqliteStore({ path: './data/outbox.db' }) });
+ */
+export class SqliteStore implements QnoxLocalStore {
+  #db: SqliteDatabase | undefined;
+  #lock: DrainLock | undefined;
+  #statements = new Map<string, SqliteStatement>();
+  #batch: {
+    input: NewTaskRecord;
+    resolve: (t: TaskRecord) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  #listener: ((report: QuarantineReport) => void) | undefined;
+
+  constructor(private readonly options: SqliteStoreOptions = {}) {}
+
+  async init(): Promise<void> {
+    if (this.options.database) {
+      this.#db = this.options.database;
+    } else {
+      const path = this.options.path ?? './.qnox/sync.db';
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      this.#db = await openDatabase(path);
+    }
+    try {
+      migrate(this.#db);
+    } catch (cause) {
+      throw new StorageError('Cannot prepare the SQLite database', { cause });
+    }
+    this.#lock = new DrainLock(this.#db);
+  }
+
+  onQuarantine(listener: (report: QuarantineReport) => void): void {
+    this.#listener = listener;
+  }
+
+  /** True when this store may drain; false while another live process or store holds the file. */
+  async acquireDrainLock(): Promise<boolean> {
+    return this.#lock?.acquire() ?? false;
+  }
+
+  enqueue(input: NewTaskRecord): Promise<TaskRecord> {
+    return new Promise((resolve, reject) => {
+      this.#batch.push({ input, resolve, reject });
+      if (this.#batch.length === 1) queueMicrotask(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#batch;
+    this.#batch = [];
+    try {
+      const stored = this.#tx(() =>
+        batch.map(({ input }) => {
+          const hasHead = this.#q('SELECT 1 FROM qnox_tasks WHERE ordering_key = ? LIMIT 1').get(
+            input.orderingKey,
+          );
+          const result = this.#q(
+            'INSERT INTO qnox_tasks (id, ordering_key, head_due, record) VALUES (?, ?, ?, ?)',
+          ).run(
+            input.id,
+            input.orderingKey,
+            hasHead ? null : input.nextAttemptAt,
+            JSON.stringify(input),
+          );
+          return { ...input, seq: Number(result.lastInsertRowid) };
+        }),
+      );
+      for (const [i, b] of batch.entries()) b.resolve(stored[i]!);
+    } catch (error) {
+      for (const b of batch) b.reject(wrap(error, 'queue the write'));
+    }
+  }
+
+  async dueTasks(query: { now: number; limit: number }): Promise<TaskRecord[]> {
+    const rows = this.#q(
+      'SELECT seq, id, record FROM qnox_tasks WHERE head_due IS NOT NULL AND head_due <= ? ORDER BY head_due, seq LIMIT ?',
+    ).all(query.now, query.limit) as Row[];
+    return this.#decode(rows);
+  }
+
+  async nextDueAt(): Promise<number | undefined> {
+    const row = this.#q(
+      'SELECT head_due FROM qnox_tasks WHERE head_due IS NOT NULL ORDER BY head_due, seq LIMIT 1',
+    ).get() as { head_due: number } | undefined;
+    return row?.head_due;
+  }
+
+  async getTask(id: string): Promise<TaskRecord | undefined> {
+    const row = this.#q('SELECT seq, id, record FROM qnox_tasks WHERE id = ?').get(id) as
+      | Row
+      | undefined;
+    return row ? this.#decode([row])[0] : undefined;
+  }
+
+  async listTasks(limit: number): Promise<TaskRecord[]> {
+    return this.#decode(
+      this.#q('SELECT seq, id, record FROM qnox_tasks ORDER BY seq LIMIT ?').all(limit) as Row[],
+    );
+  }
+
+  async updateTask(task: TaskRecord): Promise<void> {
+    this.#tx(() => {
+      const old = this.#q('SELECT seq, ordering_key, head_due FROM qnox_tasks WHERE id = ?').get(
+        task.id,
+      ) as { seq: number; ordering_key: string; head_due: number | null } | undefined;
+      if (!old) return;
+      const record = JSON.stringify({ ...task, seq: old.seq, orderingKey: old.ordering_key });
+      this.#q('UPDATE qnox_tasks SET record = ?, head_due = ? WHERE seq = ?').run(
+        record,
+        old.head_due === null ? null : task.nextAttemptAt,
+        old.seq,
+      );
+    });
+  }
+
+  async removeTask(id: string): Promise<void> {
+    this.#tx(() => this.#remove(id));
+  }
+
+  async pendingCount(): Promise<number> {
+    return (this.#q('SELECT COUNT(*) AS n FROM qnox_tasks').get() as { n: number }).n;
+  }
+
+  async addDeadLetter(record: DeadLetterRecord): Promise<void> {
+    this.#tx(() => {
+      this.#remove(record.task.id);
+      this.#q(
+        'INSERT OR REPLACE INTO qnox_dead (id, failed_at, seq, record) VALUES (?, ?, ?, ?)',
+      ).run(record.task.id, record.failedAt, record.task.seq, JSON.stringify(record));
+    });
+  }
+
+  async deadLetters(): Promise<DeadLetterRecord[]> {
+    const rows = this.#q('SELECT record FROM qnox_dead ORDER BY failed_at, seq').all() as {
+      record: string;
+    }[];
+    return rows.map((r) => JSON.parse(r.record) as DeadLetterRecord);
+  }
+
+  async removeDeadLetter(id: string): Promise<DeadLetterRecord | undefined> {
+    return this.#tx(() => {
+      const row = this.#q('SELECT record FROM qnox_dead WHERE id = ?').get(id) as
+        | { record: string }
+        | undefined;
+      if (row) this.#q('DELETE FROM qnox_dead WHERE id = ?').run(id);
+      return row ? (JSON.parse(row.record) as DeadLetterRecord) : undefined;
+    });
+  }
+
+  async deadLetterCount(): Promise<number> {
+    return (this.#q('SELECT COUNT(*) AS n FROM qnox_dead').get() as { n: number }).n;
+  }
+
+  async putCache(entry: CacheRecord): Promise<void> {
+    this.#tx(() =>
+      this.#q('INSERT OR REPLACE INTO qnox_cache (key, expires_at, record) VALUES (?, ?, ?)').run(
+        entry.key,
+        entry.expiresAt,
+        JSON.stringify(entry),
+      ),
+    );
+  }
+
+  async getCache(key: string): Promise<CacheRecord | undefined> {
+    const row = this.#q('SELECT record FROM qnox_cache WHERE key = ?').get(key) as
+      | { record: string }
+      | undefined;
+    return row ? (JSON.parse(row.record) as CacheRecord) : undefined;
+  }
+
+  async deleteCache(key: string): Promise<void> {
+    this.#q('DELETE FROM qnox_cache WHERE key = ?').run(key);
+  }
+
+  async purgeExpiredCache(now: number, keepStaleMs = 0): Promise<number> {
+    return Number(
+      this.#q('DELETE FROM qnox_cache WHERE expires_at < ?').run(now - keepStaleMs).changes,
+    );
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    return (
+      this.#q('SELECT value FROM qnox_meta WHERE key = ?').get(key) as { value: string } | undefined
+    )?.value;
+  }
+
+  async putMeta(key: string, value: string): Promise<void> {
+    this.#q('INSERT OR REPLACE INTO qnox_meta (key, value) VALUES (?, ?)').run(key, value);
+  }
+
+  async quarantined(): Promise<QuarantineReport[]> {
+    const rows = this.#q('SELECT record FROM qnox_quarantine ORDER BY n').all() as {
+      record: string;
+    }[];
+    return rows.map((r) => JSON.parse(r.record) as QuarantineReport);
+  }
+
+  async clear(options: ClearOptions): Promise<void> {
+    this.#tx(() => {
+      if (options.cache) this.#db!.exec('DELETE FROM qnox_cache');
+      if (options.outbox) this.#db!.exec('DELETE FROM qnox_tasks; DELETE FROM qnox_dead');
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.#db) return;
+    this.#lock?.release();
+    this.#db.close();
+    this.#db = undefined;
+    this.#statements.clear();
+  }
+
+  #q(sql: string): SqliteStatement {
+    if (!this.#db) throw new StorageError('SqliteStore used before init() or after close()');
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #tx<R>(run: () => R): R {
+    const db = this.#db;
+    if (!db) throw new StorageError('SqliteStore used before init() or after close()');
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = run();
+      db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw wrap(error, 'write');
+    }
+  }
+
+  /** Deletes a task; if it was a head, the next task of its key becomes the head. Call inside #tx. */
+  #remove(id: string): void {
+    const row = this.#q('SELECT seq, ordering_key, head_due FROM qnox_tasks WHERE id = ?').get(
+      id,
+    ) as { seq: number; ordering_key: string; head_due: number | null } | undefined;
+    if (!row) return;
+    this.#q('DELETE FROM qnox_tasks WHERE seq = ?').run(row.seq);
+    if (row.head_due === null) return;
+    const next = this.#q(
+      'SELECT seq, id, record FROM qnox_tasks WHERE ordering_key = ? ORDER BY seq LIMIT 1',
+    ).get(row.ordering_key) as Row | undefined;
+    if (next) {
+      const due = (JSON.parse(next.record) as { nextAttemptAt?: unknown }).nextAttemptAt;
+      this.#q('UPDATE qnox_tasks SET head_due = ? WHERE seq = ?').run(
+        typeof due === 'number' ? due : 0,
+        next.seq,
+      );
+    }
+  }
+
+  #decode(rows: Row[]): TaskRecord[] {
+    const out: TaskRecord[] = [];
+    for (const row of rows) {
+      try {
+        out.push(decodeTask({ ...JSON.parse(row.record), seq: row.seq }));
+      } catch (error) {
+        this.#quarantine(row, error);
+      }
+    }
+    return out;
+  }
+
+  #quarantine(row: Row, error: unknown): void {
+    const report: QuarantineReport = {
+      id: row.id,
+      reason: error instanceof Error ? error.message : String(error),
+      at: Date.now(),
+      raw: row.record,
+    };
+    this.#tx(() => {
+      this.#remove(row.id);
+      this.#q('INSERT INTO qnox_quarantine (record) VALUES (?)').run(JSON.stringify(report));
+    });
+    this.#listener?.(report);
+  }
+}
+
+function wrap(error: unknown, what: string): StorageError {
+  if (error instanceof StorageError) return error;
+  return new StorageError(`SQLite could not ${what}`, { cause: error });
+}

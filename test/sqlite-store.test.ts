@@ -1,0 +1,142 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { encryptedStore, QnoxSync } from '../src/index.js';
+import { SqliteStore } from '../src/node.js';
+import { ManualClock, runStoreConformance } from '../src/testing/index.js';
+import { drainAll } from './helpers/harness.js';
+import { TestServer } from './helpers/test-server.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'qnox-sqlite-'));
+let n = 0;
+const file = () => join(dir, `db-${n}.sqlite`);
+
+runStoreConformance(
+  'SqliteStore (better-sqlite3)',
+  {
+    create: () => {
+      n++;
+      return new SqliteStore({ path: file() });
+    },
+    async reopen(store) {
+      await store.close();
+      const again = new SqliteStore({ path: file() });
+      await again.init();
+      return again;
+    },
+    async corrupt(_store, id) {
+      const db = new Database(file());
+      db.prepare('UPDATE qnox_tasks SET record = ? WHERE id = ?').run(
+        `{"id":"${id}","v":1,"broken`,
+        id,
+      );
+      db.close();
+    },
+  },
+  { describe, it },
+);
+
+runStoreConformance(
+  'encryptedStore(SqliteStore, passphrase)',
+  {
+    create: () => {
+      n++;
+      return encryptedStore(new SqliteStore({ database: new Database(file()) }), {
+        passphrase: 'pw',
+        iterations: 1_000,
+      });
+    },
+  },
+  { describe, it },
+);
+
+const nodeSqlite = await import('node:sqlite' as string).catch(() => undefined);
+if (nodeSqlite) {
+  runStoreConformance(
+    'SqliteStore (node:sqlite)',
+    {
+      create: () =>
+        new SqliteStore({ database: new nodeSqlite.DatabaseSync(join(dir, `ns-${++n}.sqlite`)) }),
+    },
+    { describe, it },
+  );
+}
+
+describe('SqliteStore', () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await close?.();
+    close = undefined;
+  });
+
+  it('lets one store at a time drain a file, and hands over when it closes', async () => {
+    const path = join(dir, 'lock.sqlite');
+    const a = new SqliteStore({ path });
+    const b = new SqliteStore({ path });
+    await a.init();
+    await b.init();
+    expect(await a.acquireDrainLock()).toBe(true);
+    expect(await b.acquireDrainLock()).toBe(false);
+    await a.close();
+    expect(await b.acquireDrainLock()).toBe(true);
+    await b.close();
+  });
+
+  it('takes over the lock of a process that died', async () => {
+    const path = join(dir, 'dead-owner.sqlite');
+    const store = new SqliteStore({ path });
+    await store.init();
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      timeout: 5_000,
+    });
+    const db = new Database(path);
+    db.prepare('INSERT INTO qnox_lock (slot, owner, pid) VALUES (1, ?, ?)').run(
+      `${gone.stdout}:x`,
+      Number(gone.stdout),
+    );
+    db.close();
+    expect(await store.acquireDrainLock()).toBe(true);
+    await store.close();
+  });
+
+  it('two clients on one file: both enqueue, one drains, every write lands once', async () => {
+    const server = new TestServer();
+    const baseUrl = await server.start();
+    const path = join(dir, 'two-clients.sqlite');
+    const clockA = new ManualClock();
+    const a = await QnoxSync.create({
+      baseUrl,
+      store: new SqliteStore({ path }),
+      clock: clockA,
+      autoSync: false,
+    });
+    const b = await QnoxSync.create({
+      baseUrl,
+      store: new SqliteStore({ path }),
+      clock: new ManualClock(),
+      autoSync: false,
+    });
+    close = async () => {
+      await server.stop();
+    };
+    await a.sync();
+    for (let i = 0; i < 10; i++) await (i % 2 ? a : b).post('/streams/shared', { n: i });
+    expect((await b.sync()).delivered).toBe(0);
+    await drainAll(a, clockA);
+    expect(server.streams.get('shared')).toEqual([...Array(10).keys()]);
+    await a.dispose();
+    await b.dispose();
+  });
+
+  it('creates the folders of a new database file', async () => {
+    const store = new SqliteStore({
+      path: join(dir, 'missing-dir', 'x', '..', '..', 'nope', 'db.sqlite'),
+    });
+    await store.init();
+    expect(await store.pendingCount()).toBe(0);
+    await store.close();
+  });
+});
