@@ -3,6 +3,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    'index.node': 'src/index.node.ts',
     indexeddb: 'src/indexeddb.ts',
     node: 'src/node.ts',
     testing: 'src/testing/index.ts',

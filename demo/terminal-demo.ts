@@ -2,7 +2,7 @@
  * `npm start`: a local API, a client that loses the network, queues writes,
  * reads from its cache, gets the network back and delivers everything once.
  */
-import { QnoxSync, type SyncEvent } from '../src/index.js';
+import { QnoxSync, type SyncEvent } from '../src/index.node.js';
 import { TestServer } from '../test/helpers/test-server.js';
 
 const server = new TestServer();

@@ -22,7 +22,7 @@ export interface QnoxSyncOptions {
   baseUrl: string;
   /**
    * Where the outbox and the cache live.
-   * @default a new `MemoryStore` (nothing survives a restart; pass `IndexedDbStore` or a Node store to persist)
+   * @default `SqliteStore` at `./.qnox/sync.db` in Node, `IndexedDbStore` where `indexedDB` exists, else `MemoryStore`
    * @example new MemoryStore()
    */
   store?: QnoxLocalStore;

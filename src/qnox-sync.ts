@@ -22,8 +22,8 @@ import { defaultConnectivity } from './platform/connectivity.js';
 import { type SyncEvent, summarize } from './status/events.js';
 import { Emitter, type ValueStream } from './status/subscribable.js';
 import { StatusController, type SyncStatus } from './status/sync-status.js';
+import { defaultStore } from './stores/default-store.js';
 import type { ClearOptions, QnoxLocalStore } from './stores/local-store.js';
-import { MemoryStore } from './stores/memory-store.js';
 
 /** What `post/put/patch/delete` resolve with, once the write is durably queued. */
 export interface MutationHandle {
@@ -93,7 +93,7 @@ export class QnoxSync {
       queueMicrotask(() => {
         throw error;
       });
-    this.#store = options.store ?? new MemoryStore();
+    this.#store = options.store ?? defaultStore();
     this.#status = new StatusController(onListenerError);
     this.onSyncStatus = this.#status.stream;
     this.events = new Emitter<SyncEvent>(onListenerError);

@@ -60,6 +60,30 @@ describe('invariant 6: requests only go to allowed origins', () => {
     );
   });
 
+  it('dead-letters, unsent, a queued write whose origin is no longer allowed', async () => {
+    const { MemoryStore, QnoxSync } = await import('../src/index.js');
+    const store = new MemoryStore();
+    const h = await startHarness({
+      store,
+      allowedOrigins: ['https://old.example'],
+      autoSync: false,
+    });
+    close = h.close;
+    await h.sync.post('https://old.example/things', { n: 1 });
+    const next = await QnoxSync.create({
+      baseUrl: h.server.url,
+      store,
+      clock: h.clock,
+      autoSync: false,
+    });
+    await next.sync();
+    expect((await next.deadLetters())[0]).toMatchObject({
+      reason: 'rejected',
+      task: { url: 'https://old.example/things' },
+    });
+    expect(h.server.requests).toHaveLength(0);
+  });
+
   it('rejects bad per-call input with typed errors and keeps the queue intact', async () => {
     const h = await startHarness({ autoSync: false });
     close = h.close;

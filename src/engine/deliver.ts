@@ -5,6 +5,7 @@ import {
   HttpError,
   isQnoxError,
   NetworkError,
+  OriginError,
   type QnoxError,
 } from '../errors.js';
 import { bodyData } from '../http/body.js';
@@ -19,7 +20,7 @@ export type Verdict =
   | { readonly kind: 'unreachable'; readonly error: NetworkError }
   | { readonly kind: 'auth'; readonly error: AuthError }
   | { readonly kind: 'conflict'; readonly error: ConflictError }
-  | { readonly kind: 'permanent'; readonly error: HttpError }
+  | { readonly kind: 'permanent'; readonly error: HttpError | OriginError }
   | { readonly kind: 'cancelled'; readonly error: QnoxError };
 
 /** Sends a task once, with its idempotency key, and classifies the answer. */
@@ -40,6 +41,8 @@ export async function deliver(
     });
   } catch (error) {
     if (error instanceof NetworkError) return { kind: 'unreachable', error };
+    // The allow-list changed since this write was queued: it must never go out.
+    if (error instanceof OriginError) return { kind: 'permanent', error };
     if (isQnoxError(error) && error.code === 'timeout') return { kind: 'retry', error };
     if (isQnoxError(error)) return { kind: 'cancelled', error };
     throw error;

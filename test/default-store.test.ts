@@ -1,0 +1,25 @@
+import { IDBFactory } from 'fake-indexeddb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../src/index.js';
+import { IndexedDbStore } from '../src/indexeddb.js';
+import { defaultStore } from '../src/stores/default-store.js';
+
+describe('default store per platform', () => {
+  afterEach(() => {
+    delete (globalThis as { indexedDB?: unknown }).indexedDB;
+  });
+
+  it('is memory where there is neither IndexedDB nor the Node entry', () => {
+    expect(defaultStore()).toBeInstanceOf(MemoryStore);
+  });
+
+  it('is IndexedDB wherever indexedDB exists', () => {
+    (globalThis as { indexedDB?: unknown }).indexedDB = new IDBFactory();
+    expect(defaultStore()).toBeInstanceOf(IndexedDbStore);
+  });
+
+  it('is SQLite once the Node entry point is loaded', async () => {
+    const node = await import('../src/index.node.js');
+    expect(defaultStore()).toBeInstanceOf(node.SqliteStore);
+  });
+});
