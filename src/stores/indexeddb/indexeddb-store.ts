@@ -98,20 +98,26 @@ export class IndexedDbStore implements QnoxLocalStore {
     try {
       const stored = await this.#write([T], async (tx) => {
         const tasks = tx.objectStore(T);
-        const out: TaskRecord[] = [];
-        for (const { input } of batch) {
-          const range = this.#keys().bound(
-            [input.orderingKey, 0],
-            [input.orderingKey, Number.POSITIVE_INFINITY],
-          );
-          const isHead = (await request(tasks.index('byKey').count(range))) === 0;
-          const row: Partial<TaskRow> = isHead
-            ? { ...input, headDue: input.nextAttemptAt }
-            : { ...input };
-          const seq = (await request(tasks.add(row))) as number;
-          out.push({ ...input, seq });
-        }
-        return out;
+        const keys = [...new Set(batch.map((b) => b.input.orderingKey))];
+        // All requests are issued before any is awaited: two round trips per batch, not two per task.
+        const counts = await Promise.all(
+          keys.map((k) =>
+            request(
+              tasks.index('byKey').count(this.#keys().bound([k, 0], [k, Number.POSITIVE_INFINITY])),
+            ),
+          ),
+        );
+        const occupied = new Set(keys.filter((_, i) => counts[i]! > 0));
+        const seqs = await Promise.all(
+          batch.map(({ input }) => {
+            const isHead = !occupied.has(input.orderingKey);
+            occupied.add(input.orderingKey);
+            return request(
+              tasks.add(isHead ? { ...input, headDue: input.nextAttemptAt } : { ...input }),
+            );
+          }),
+        );
+        return batch.map(({ input }, i): TaskRecord => ({ ...input, seq: seqs[i] as number }));
       });
       for (const [i, b] of batch.entries()) b.resolve(stored[i]!);
     } catch (error) {

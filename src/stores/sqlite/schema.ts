@@ -23,11 +23,18 @@ export function migrate(db: SqliteDatabase): void {
       CREATE INDEX IF NOT EXISTS qnox_tasks_key ON qnox_tasks (ordering_key, seq);
       CREATE INDEX IF NOT EXISTS qnox_tasks_due ON qnox_tasks (head_due, seq) WHERE head_due IS NOT NULL;
       CREATE TABLE IF NOT EXISTS qnox_dead (id TEXT PRIMARY KEY, failed_at INTEGER NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS qnox_cache (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, record TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS qnox_cache (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, record TEXT NOT NULL) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS qnox_cache_expiry ON qnox_cache (expires_at);
       CREATE TABLE IF NOT EXISTS qnox_quarantine (n INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS qnox_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS qnox_lock (slot INTEGER PRIMARY KEY CHECK (slot = 1), owner TEXT NOT NULL, pid INTEGER NOT NULL);
+      -- COUNT(*) walks a whole index; these counters keep pendingCount() flat however long the backlog.
+      CREATE TABLE IF NOT EXISTS qnox_counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+      INSERT OR IGNORE INTO qnox_counts (name, n) VALUES ('tasks', 0), ('dead', 0);
+      CREATE TRIGGER IF NOT EXISTS qnox_tasks_ins AFTER INSERT ON qnox_tasks BEGIN UPDATE qnox_counts SET n = n + 1 WHERE name = 'tasks'; END;
+      CREATE TRIGGER IF NOT EXISTS qnox_tasks_del AFTER DELETE ON qnox_tasks BEGIN UPDATE qnox_counts SET n = n - 1 WHERE name = 'tasks'; END;
+      CREATE TRIGGER IF NOT EXISTS qnox_dead_ins AFTER INSERT ON qnox_dead BEGIN UPDATE qnox_counts SET n = n + 1 WHERE name = 'dead'; END;
+      CREATE TRIGGER IF NOT EXISTS qnox_dead_del AFTER DELETE ON qnox_dead BEGIN UPDATE qnox_counts SET n = n - 1 WHERE name = 'dead'; END;
       PRAGMA user_version = ${SQLITE_SCHEMA_VERSION};
       COMMIT;
     `);

@@ -163,7 +163,7 @@ export class SqliteStore implements QnoxLocalStore {
   }
 
   async pendingCount(): Promise<number> {
-    return (this.#q('SELECT COUNT(*) AS n FROM qnox_tasks').get() as { n: number }).n;
+    return (this.#q("SELECT n FROM qnox_counts WHERE name = 'tasks'").get() as { n: number }).n;
   }
 
   async addDeadLetter(record: DeadLetterRecord): Promise<void> {
@@ -193,7 +193,7 @@ export class SqliteStore implements QnoxLocalStore {
   }
 
   async deadLetterCount(): Promise<number> {
-    return (this.#q('SELECT COUNT(*) AS n FROM qnox_dead').get() as { n: number }).n;
+    return (this.#q("SELECT n FROM qnox_counts WHERE name = 'dead'").get() as { n: number }).n;
   }
 
   async putCache(entry: CacheRecord): Promise<void> {

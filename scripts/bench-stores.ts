@@ -1,0 +1,222 @@
+/**
+ * Store figures for `npm run bench`, each a ratio to the raw store operation
+ * measured in the same run (raw SQLite insert/select, raw IndexedDB put/get).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { MemoryStore, type QnoxLocalStore } from '../src/index.js';
+import { IndexedDbStore } from '../src/indexeddb.js';
+import { SqliteStore } from '../src/node.js';
+import { sampleTask } from '../src/testing/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'qnox-bench-'));
+const BODY = { kind: 'json' as const, value: { text: 'x'.repeat(180) } };
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
+const BIG = Number(process.env.BENCH_BIG ?? 100_000);
+let fileNo = 0;
+
+interface RawOps {
+  putOne(): Promise<void>;
+  putMany(n: number): Promise<void>;
+  getOne(): Promise<void>;
+}
+
+function rawSqlite(): RawOps {
+  const db = new Database(join(dir, `raw-${++fileNo}.db`));
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL');
+  db.exec('CREATE TABLE t (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE, record TEXT)');
+  const insert = db.prepare('INSERT INTO t (id, record) VALUES (?, ?)');
+  const select = db.prepare('SELECT record FROM t WHERE id = ?');
+  const row = () => JSON.stringify(sampleTask({ body: BODY }));
+  insert.run('probe', row());
+  return {
+    async putOne() {
+      db.exec('BEGIN IMMEDIATE');
+      insert.run(crypto.randomUUID(), row());
+      db.exec('COMMIT');
+    },
+    async putMany(n) {
+      db.exec('BEGIN IMMEDIATE');
+      for (let i = 0; i < n; i++) insert.run(crypto.randomUUID(), row());
+      db.exec('COMMIT');
+    },
+    async getOne() {
+      JSON.parse((select.get('probe') as { record: string }).record);
+    },
+  };
+}
+
+async function rawIdb(): Promise<RawOps> {
+  const factory = new IDBFactory();
+  const db = await new Promise<IDBDatabase>((resolve) => {
+    const req = factory.open('raw', 1);
+    req.onupgradeneeded = () => req.result.createObjectStore('t', { keyPath: 'id' });
+    req.onsuccess = () => resolve(req.result);
+  });
+  const commit = (tx: IDBTransaction) =>
+    new Promise<void>((resolve) => {
+      tx.oncomplete = () => resolve();
+    });
+  const putMany = async (n: number) => {
+    const tx = db.transaction('t', 'readwrite', { durability: 'strict' });
+    for (let i = 0; i < n; i++) tx.objectStore('t').put(sampleTask({ body: BODY }));
+    await commit(tx);
+  };
+  const probe = sampleTask({ id: 'probe', body: BODY });
+  const tx = db.transaction('t', 'readwrite');
+  tx.objectStore('t').put(probe);
+  await commit(tx);
+  return {
+    putOne: () => putMany(1),
+    putMany,
+    getOne: () =>
+      new Promise<void>((resolve) => {
+        db.transaction('t').objectStore('t').get('probe').onsuccess = () => resolve();
+      }),
+  };
+}
+
+async function time(rounds: number, run: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  for (let i = 0; i < rounds; i++) await run();
+  return (performance.now() - start) / rounds;
+}
+
+/** Alternates the two operations round by round, so disk and CPU drift hit both alike. */
+async function paired(
+  rounds: number,
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+): Promise<[number, number]> {
+  let ta = 0;
+  let tb = 0;
+  for (let i = 0; i < rounds; i++) {
+    let start = performance.now();
+    await a();
+    ta += performance.now() - start;
+    start = performance.now();
+    await b();
+    tb += performance.now() - start;
+  }
+  return [ta / rounds, tb / rounds];
+}
+
+async function fill(store: QnoxLocalStore, n: number): Promise<void> {
+  for (let done = 0; done < n; done += 1_000) {
+    const batch = Math.min(1_000, n - done);
+    await Promise.all(
+      Array.from({ length: batch }, (_, i) =>
+        store.enqueue(
+          sampleTask({ body: BODY, orderingKey: `k${(done + i) % 500}`, nextAttemptAt: done + i }),
+        ),
+      ),
+    );
+  }
+}
+
+function report(name: string, ours: number, raw: number, target: number, unit = 'µs'): void {
+  const ratio = ours / raw;
+  const scale = unit === 'µs' ? 1000 : 1;
+  console.log(
+    `${name.padEnd(52)} ${(ours * scale).toFixed(1).padStart(8)} ${unit}  raw ${(raw * scale).toFixed(1).padStart(8)} ${unit}  ratio ${ratio.toFixed(2)}  target ≤ ${target}  ${ratio <= target ? 'ok' : 'OVER'}`,
+  );
+}
+
+async function benchStore(
+  label: string,
+  make: () => Promise<QnoxLocalStore>,
+  raw: RawOps,
+  big: number,
+): Promise<void> {
+  const store = await make();
+  await store.init();
+  await store.enqueue(sampleTask({ body: BODY }));
+  const [rawOne, ourOne] = await paired(
+    ROUNDS,
+    () => raw.putOne(),
+    () => store.enqueue(sampleTask({ body: BODY })),
+  );
+  report(`${label}: awaited durable enqueue vs raw insert tx`, ourOne, rawOne, 1.2);
+
+  const burst = () =>
+    Promise.all(Array.from({ length: 1_000 }, () => store.enqueue(sampleTask({ body: BODY }))));
+  const [rawBurst, ourBurst] = (await paired(5, () => raw.putMany(1_000), burst)).map(
+    (t) => t / 1_000,
+  ) as [number, number];
+  report(`${label}: burst of 1,000 enqueues, per record`, ourBurst, rawBurst, 2);
+
+  await store.putCache({
+    v: 1,
+    key: 'hot',
+    url: 'u',
+    status: 200,
+    headers: {},
+    body: BODY,
+    storedAt: 0,
+    expiresAt: 1e15,
+  });
+  const [rawGet, ourGet] = await paired(
+    ROUNDS * 3,
+    () => raw.getOne(),
+    () => store.getCache('hot'),
+  );
+  report(`${label}: cache hit vs raw get`, ourGet, rawGet, 1.2);
+
+  const small = await make();
+  await small.init();
+  await fill(small, 1_000);
+  const large = await make();
+  await large.init();
+  await fill(large, big);
+  for (const [what, op] of [
+    ['dueTasks(20)', (s: QnoxLocalStore) => s.dueTasks({ now: 1e15, limit: 20 })],
+    ['pendingCount()', (s: QnoxLocalStore) => s.pendingCount()],
+  ] as const) {
+    const atSmall = await time(ROUNDS, () => op(small));
+    const atLarge = await time(ROUNDS, () => op(large));
+    report(`${label}: ${what} with ${big / 1000}k queued vs 1k`, atLarge, atSmall, 1.5);
+  }
+  await Promise.all([store.close(), small.close(), large.close()]);
+}
+
+async function heapPer10k(make: () => QnoxLocalStore): Promise<number> {
+  const store = make();
+  await store.init();
+  globalThis.gc?.();
+  const before = process.memoryUsage().heapUsed;
+  await fill(store, 10_000);
+  globalThis.gc?.();
+  const after = process.memoryUsage().heapUsed;
+  await store.close();
+  return (after - before) / 1024 / 1024;
+}
+
+console.log(`\nstores: ${ROUNDS} rounds per figure; raw = the same operation without the library`);
+await benchStore(
+  'SQLite',
+  async () => new SqliteStore({ path: join(dir, `ours-${++fileNo}.db`) }),
+  rawSqlite(),
+  BIG,
+);
+const idbBig = Number(process.env.BENCH_IDB_BIG ?? 20_000);
+const idb = new IDBFactory();
+await benchStore(
+  'IndexedDB (fake-indexeddb)',
+  async () => new IndexedDbStore({ name: `b${++fileNo}`, indexedDB: idb, IDBKeyRange }),
+  await rawIdb(),
+  idbBig,
+);
+
+const gcNote = globalThis.gc ? '' : ' (run with node --expose-gc for exact figures)';
+for (const [label, make] of [
+  ['SQLite', () => new SqliteStore({ path: join(dir, `heap-${++fileNo}.db`) })],
+  ['MemoryStore', () => new MemoryStore()],
+] as const) {
+  const mb = await heapPer10k(make);
+  console.log(
+    `${`${label}: JS heap held per 10k queued 200-byte tasks`.padEnd(52)} ${mb.toFixed(2).padStart(8)} MB  target ≤ 5  ${mb <= 5 ? 'ok' : 'OVER'}${gcNote}`,
+  );
+}
