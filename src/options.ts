@@ -1,3 +1,5 @@
+import type { ConflictDetector, ConflictStrategy } from './conflict/conflict-types.js';
+import type { MergeInput } from './conflict/merge-json.js';
 import type { RetryPolicy } from './engine/backoff.js';
 import type { FetchLike } from './http/transport.js';
 import type { Clock } from './platform/clock.js';
@@ -131,6 +133,52 @@ export interface QnoxSyncOptions {
    */
   clock?: Clock;
   /**
+   * What to do when the server refuses a write as a conflict (409, 412, or `conflictDetector`).
+   * `'park'` keeps it in the dead letters (reason `conflict`) for the user to decide.
+   * @default 'park'
+   * @example 'merge'
+   */
+  conflictStrategy?: ConflictStrategy;
+  /**
+   * Flags a conflict the status does not show, e.g. a version field in a 200 body.
+   * @default none
+   * @example (res) => res.status === 200 && (res.data as { stale?: boolean }).stale === true
+   */
+  conflictDetector?: ConflictDetector;
+  /**
+   * The three-way merge used by the `'merge'` strategy.
+   * @default mergeJson with `mergeTieBreaker`
+   * @example ({ base, local, server }) => ({ ...server, ...local })
+   */
+  merge?: (input: MergeInput) => unknown;
+  /**
+   * Who wins the default merge where both sides changed the same value.
+   * @default 'local'
+   * @example 'server'
+   */
+  mergeTieBreaker?: 'local' | 'server';
+  /**
+   * How many times one write's conflict is resolved and re-sent before it is parked.
+   * @default 3
+   * @example 5
+   */
+  maxConflictRounds?: number;
+  /**
+   * Cached GETs an acknowledged write makes stale, besides its own URL (which is
+   * updated from the response when it carries an ETag and a body).
+   * @default the collection: a write to `/items/7` makes `/items` stale
+   * @example (url) => [url.replace(/\/\d+$/, ''), `${new URL(url).origin}/dashboard`]
+   */
+  invalidates?: (url: string) => string[];
+  /**
+   * Merge a write into the last queued, never-sent write of the same resource and ordering key:
+   * PATCH after PATCH or PUT (merge patch), PUT replaces, DELETE supersedes. Every caller's
+   * `result` settles with the combined write's answer.
+   * @default false
+   * @example true
+   */
+  coalesce?: boolean;
+  /**
    * Source of randomness for backoff jitter, in [0, 1).
    * @default Math.random
    * @example () => 0.5
@@ -178,6 +226,32 @@ export interface MutationOptions {
   headers?: Record<string, string>;
   /** Timeout of each attempt. @default the client's `timeoutMs` */
   timeoutMs?: number;
+  /**
+   * Precondition of a PUT/PATCH/DELETE. By default the cached GET's `ETag` goes out as
+   * `If-Match` (or `Last-Modified` as `If-Unmodified-Since`); `false` sends none; a string is sent as is.
+   * @default the cached validator, if any
+   * @example false
+   */
+  ifMatch?: false | string;
+  /**
+   * Conflict strategy of this write. A function lives in memory only: after a restart the
+   * client's `conflictStrategy` applies.
+   * @default the client's `conflictStrategy`
+   * @example 'server-wins'
+   */
+  conflict?: ConflictStrategy;
+  /**
+   * Updates the cached GET of the same URL at enqueue so an offline UI shows the change;
+   * rolled back if the write is dead-lettered or loses to `server-wins`.
+   * @default none
+   * @example (item) => ({ ...(item as object), done: true })
+   */
+  optimistic?: (current: unknown) => unknown;
+  /**
+   * Coalesce this write with the queued one before it (see the client option).
+   * @default the client's `coalesce`
+   */
+  coalesce?: boolean;
 }
 
 /** What `get` resolves with. */
@@ -189,4 +263,6 @@ export interface QnoxResponse<T = unknown> {
   readonly fromCache: boolean;
   /** The cached entry was past its TTL (or the network failed and this is what we had). */
   readonly stale: boolean;
+  /** The data includes optimistic changes of writes not yet acknowledged. */
+  readonly pendingWrites: boolean;
 }

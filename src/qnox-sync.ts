@@ -1,45 +1,25 @@
 import { CacheReader } from './cache/cache-reader.js';
-import { DEFAULT_RETRY, type RetryPolicy } from './engine/backoff.js';
+import { CacheWrites } from './cache/cache-writes.js';
+import type { ConflictStrategy } from './conflict/conflict-types.js';
 import { Reachability } from './engine/reachability.js';
 import { Settlements } from './engine/settlements.js';
 import { SyncEngine, type SyncReport } from './engine/sync-engine.js';
 import { CancelledError, ConfigError, isQnoxError, StorageError } from './errors.js';
 import { AuthGate } from './http/auth.js';
-import { encodeBody } from './http/body.js';
-import { type FetchLike, Transport } from './http/transport.js';
-import { parseBaseUrl, resolveUrl } from './http/url.js';
-import type {
-  CacheStrategy,
-  GetOptions,
-  MutationOptions,
-  QnoxResponse,
-  QnoxSyncOptions,
-} from './options.js';
-import { buildTask } from './outbox/build-task.js';
+import { Transport } from './http/transport.js';
+import { resolveUrl } from './http/url.js';
+import type { GetOptions, MutationOptions, QnoxResponse, QnoxSyncOptions } from './options.js';
+import { type MutationHandle, OutboxWriter } from './outbox/outbox-writer.js';
 import type { DeadLetterRecord, MutationMethod, TaskRecord } from './outbox/records.js';
-import { systemClock } from './platform/clock.js';
 import { defaultConnectivity } from './platform/connectivity.js';
-import { type SyncEvent, summarize } from './status/events.js';
+import { type ResolvedOptions, resolveOptions, STRATEGIES } from './resolve-options.js';
+import type { SyncEvent } from './status/events.js';
 import { Emitter, type ValueStream } from './status/subscribable.js';
 import { StatusController, type SyncStatus } from './status/sync-status.js';
 import { defaultStore } from './stores/default-store.js';
 import type { ClearOptions, QnoxLocalStore } from './stores/local-store.js';
 
-/** What `post/put/patch/delete` resolve with, once the write is durably queued. */
-export interface MutationHandle {
-  readonly id: string;
-  readonly idempotencyKey: string;
-  /** Settles with the server's answer, or rejects with a typed error if the write is dead-lettered or cancelled. */
-  readonly result: Promise<QnoxResponse>;
-}
-
-const STRATEGIES = new Set<CacheStrategy>([
-  'networkFirst',
-  'cacheFirst',
-  'staleWhileRevalidate',
-  'cacheOnly',
-  'networkOnly',
-]);
+export type { MutationHandle } from './outbox/outbox-writer.js';
 
 /**
  * The offline-first client. Create it with {@link QnoxSync.create}.
@@ -57,93 +37,110 @@ export class QnoxSync {
   readonly events: Emitter<SyncEvent>;
 
   readonly #store: QnoxLocalStore;
-  readonly #base: URL;
-  readonly #allowed: ReadonlySet<string>;
+  readonly #options: ResolvedOptions;
   readonly #engine: SyncEngine;
   readonly #reader: CacheReader;
+  readonly #writer: OutboxWriter;
   readonly #transport: Transport;
   readonly #reachability: Reachability;
   readonly #status: StatusController;
   readonly #settlements = new Settlements();
-  readonly #options: QnoxSyncOptions;
-  readonly #scope: () => string;
   #disposed = false;
 
-  private constructor(options: QnoxSyncOptions) {
+  private constructor(input: QnoxSyncOptions) {
+    const options = resolveOptions(input);
     this.#options = options;
-    this.#base = parseBaseUrl(options.baseUrl);
-    const retry = validateRetry(options.retry);
-    const concurrency = positiveInt('concurrency', options.concurrency ?? 4);
-    const timeoutMs = positive('timeoutMs', options.timeoutMs ?? 30_000);
-    const ttlMs = nonNegative('cacheTtlMs', options.cacheTtlMs ?? 300_000);
-    nonNegative('maxStaleMs', options.maxStaleMs ?? 0);
-    const strategy = options.cacheStrategy ?? 'networkFirst';
-    if (!STRATEGIES.has(strategy))
-      throw new ConfigError('cacheStrategy', `unknown strategy "${String(strategy)}"`);
-    const fetchImpl = options.fetch ?? (globalThis.fetch as FetchLike | undefined);
-    if (typeof fetchImpl !== 'function')
-      throw new ConfigError('fetch', 'no fetch available; pass one');
-    this.#allowed = allowedOrigins(this.#base, options.allowedOrigins ?? []);
-    const probeUrl = resolveUrl(this.#base, options.probeUrl ?? this.#base.href, this.#allowed);
-    const scope = options.cacheScope ?? '';
-    this.#scope = typeof scope === 'function' ? scope : () => scope;
-
-    const clock = options.clock ?? systemClock;
+    const { clock, timeoutMs, ttlMs } = options;
     const onListenerError = (error: unknown) =>
       queueMicrotask(() => {
         throw error;
       });
-    this.#store = options.store ?? defaultStore();
+    const store = input.store ?? defaultStore();
+    this.#store = store;
     this.#status = new StatusController(onListenerError);
     this.onSyncStatus = this.#status.stream;
-    this.events = new Emitter<SyncEvent>(onListenerError);
-    this.#transport = new Transport({
-      fetch: (input, init) => fetchImpl(input, init),
+    const events = new Emitter<SyncEvent>(onListenerError);
+    this.events = events;
+    const transport = new Transport({
+      fetch: options.fetch,
       clock,
-      auth: new AuthGate(options),
-      allowedOrigins: this.#allowed,
+      auth: new AuthGate(input),
+      allowedOrigins: options.allowed,
     });
+    this.#transport = transport;
     let wasOnline = true;
     this.#reachability = new Reachability({
-      monitor: options.connectivity ?? defaultConnectivity(),
+      monitor: input.connectivity ?? defaultConnectivity(),
       clock,
-      probe: () => this.#transport.reach(probeUrl, timeoutMs),
-      probeDelayMs: retry.baseDelayMs,
-      probeMaxDelayMs: Math.min(retry.maxDelayMs, 30_000),
+      probe: () => transport.reach(options.probeUrl, timeoutMs),
+      probeDelayMs: options.retry.baseDelayMs,
+      probeMaxDelayMs: Math.min(options.retry.maxDelayMs, 30_000),
       onChange: ({ online, checking }) => {
         this.#status.update({ online, checking });
-        if (online !== wasOnline) {
-          wasOnline = online;
-          if (online) this.events.emit({ type: 'online' });
-          if (online) this.#engine.kick();
-        }
+        if (online === wasOnline) return;
+        wasOnline = online;
+        if (online) events.emit({ type: 'online' });
+        if (online) this.#engine.kick();
       },
     });
-    this.#engine = new SyncEngine({
-      store: this.#store,
-      transport: this.#transport,
+    const cacheWrites = new CacheWrites({
+      store,
       clock,
+      scope: options.scope,
+      ttlMs,
+      invalidate: options.invalidates,
+    });
+    const perCallConflict = new Map<string, ConflictStrategy>();
+    this.#engine = new SyncEngine({
+      ...options,
+      store,
+      transport,
       status: this.#status,
-      events: this.events,
+      events,
       reachability: this.#reachability,
       settlements: this.#settlements,
-      retry,
-      concurrency,
-      timeoutMs,
-      random: options.random ?? Math.random,
-      autoSync: options.autoSync ?? true,
-      onDelivered: async () => {},
+      random: input.random ?? Math.random,
+      autoSync: input.autoSync ?? true,
+      perCallConflict,
+      newId: () => crypto.randomUUID(),
+      beforeSend: (task) => {
+        const ifMatch = task.headers['if-match'];
+        if (!ifMatch) return task;
+        const current = cacheWrites.currentIfMatch(task.url, ifMatch);
+        return current === ifMatch
+          ? task
+          : { ...task, headers: { ...task.headers, 'if-match': current } };
+      },
+      onDelivered: (task, response) => {
+        perCallConflict.delete(task.id);
+        return cacheWrites.onDelivered(task, response);
+      },
+      onAbandoned: (task, current) => {
+        perCallConflict.delete(task.id);
+        return cacheWrites.onAbandoned(task, current);
+      },
     });
     this.#reader = new CacheReader({
-      store: this.#store,
-      transport: this.#transport,
+      store,
+      transport,
       clock,
-      events: this.events,
+      events,
       reachability: this.#reachability,
-      scope: this.#scope,
+      scope: options.scope,
       ttlMs,
       timeoutMs,
-      strategy,
+      strategy: options.strategy,
+    });
+    this.#writer = new OutboxWriter({
+      store,
+      engine: this.#engine,
+      settlements: this.#settlements,
+      status: this.#status,
+      events,
+      cacheWrites,
+      options,
+      defaultOrderingKey: input.defaultOrderingKey ?? 'path',
+      perCallConflict,
     });
     wasOnline = this.#reachability.online;
     this.#status.update({ online: wasOnline });
@@ -151,8 +148,6 @@ export class QnoxSync {
 
   /** Validates options, opens the store, reads the backlog's counts and starts draining it. */
   static async create(options: QnoxSyncOptions): Promise<QnoxSync> {
-    if (typeof options !== 'object' || options === null)
-      throw new ConfigError('options', 'an options object is required');
     const sync = new QnoxSync(options);
     sync.#store.onQuarantine?.((report) =>
       sync.events.emit({
@@ -176,7 +171,10 @@ export class QnoxSync {
       );
     }
     try {
-      return this.#reader.get<T>(resolveUrl(this.#base, path, this.#allowed), options);
+      return this.#reader.get<T>(
+        resolveUrl(this.#options.base, path, this.#options.allowed),
+        options,
+      );
     } catch (error) {
       return Promise.reject(error);
     }
@@ -231,26 +229,11 @@ export class QnoxSync {
   /**
    * Puts a dead letter back at the end of its ordering key. Unedited, it keeps
    * its idempotency key (the server may have acted on an earlier attempt);
-   * with a new `data` it is a new write and gets a new key.
+   * with new `data` it is a new write and gets a new key.
    */
-  async retryDeadLetter(id: string, edit?: { data: unknown }): Promise<MutationHandle> {
+  retryDeadLetter(id: string, edit?: { data: unknown }): Promise<MutationHandle> {
     this.#assertOpen();
-    const dead = (await this.#store.deadLetters()).find((d) => d.task.id === id);
-    if (!dead) throw new ConfigError('id', `no dead letter with id ${id}`);
-    if (dead.reason === 'quarantined')
-      throw new StorageError(`Write ${id} is quarantined: its record cannot be read`);
-    const { seq: _seq, lastError: _lastError, body: oldBody, ...rest } = dead.task;
-    const body = edit ? encodeBody(edit.data) : oldBody;
-    // Enqueue before removing: a crash in between leaves a duplicate entry with the same key, never a lost write.
-    const task = await this.#store.enqueue({
-      ...rest,
-      ...(body ? { body } : {}),
-      idempotencyKey: edit ? crypto.randomUUID() : dead.task.idempotencyKey,
-      attempts: 0,
-      nextAttemptAt: this.#clockNow(),
-    });
-    await this.#store.removeDeadLetter(id);
-    return this.#afterEnqueue(task);
+    return this.#writer.retryDeadLetter(id, edit);
   }
 
   /** Drops a dead letter for good. */
@@ -273,7 +256,7 @@ export class QnoxSync {
 
   /** Deletes cache entries older than TTL + `maxStaleMs`; returns how many. */
   purgeExpiredCache(): Promise<number> {
-    return this.#store.purgeExpiredCache(this.#clockNow(), this.#options.maxStaleMs ?? 604_800_000);
+    return this.#store.purgeExpiredCache(this.#options.clock.now(), this.#options.maxStaleMs);
   }
 
   /**
@@ -293,33 +276,14 @@ export class QnoxSync {
     await this.#store.close();
   }
 
-  async #mutate(
+  #mutate(
     method: MutationMethod,
     path: string,
     data: unknown,
     options: MutationOptions,
   ): Promise<MutationHandle> {
     this.#assertOpen();
-    const url = resolveUrl(this.#base, path, this.#allowed);
-    const record = buildTask(method, url, data, options, {
-      now: this.#clockNow(),
-      defaultOrderingKey: this.#options.defaultOrderingKey ?? 'path',
-      newId: () => crypto.randomUUID(),
-    });
-    const task = await storage('queue the write', () => this.#store.enqueue(record));
-    return this.#afterEnqueue(task);
-  }
-
-  #afterEnqueue(task: TaskRecord): MutationHandle {
-    const result = this.#settlements.create(task.id);
-    this.#status.update({ pending: this.#status.facts.pending + 1 });
-    this.events.emit({ type: 'queued', task: summarize(task) });
-    this.#engine.kick();
-    return { id: task.id, idempotencyKey: task.idempotencyKey, result };
-  }
-
-  #clockNow(): number {
-    return (this.#options.clock ?? systemClock).now();
+    return this.#writer.write(method, path, data, options);
   }
 
   #assertOpen(): void {
@@ -334,47 +298,4 @@ async function storage<T>(what: string, run: () => Promise<T>): Promise<T> {
     if (isQnoxError(error)) throw error;
     throw new StorageError(`Could not ${what}`, { cause: error });
   }
-}
-
-function validateRetry(retry: Partial<RetryPolicy> | undefined): RetryPolicy {
-  const merged = { ...DEFAULT_RETRY, ...retry };
-  nonNegative('retry.baseDelayMs', merged.baseDelayMs);
-  nonNegative('retry.maxDelayMs', merged.maxDelayMs);
-  positiveInt('retry.maxAttempts', merged.maxAttempts);
-  if (merged.maxDelayMs < merged.baseDelayMs) {
-    throw new ConfigError('retry.maxDelayMs', 'must not be smaller than retry.baseDelayMs');
-  }
-  return merged;
-}
-
-function allowedOrigins(base: URL, extra: readonly string[]): ReadonlySet<string> {
-  const set = new Set([base.origin]);
-  for (const origin of extra) {
-    try {
-      set.add(new URL(origin).origin);
-    } catch {
-      throw new ConfigError('allowedOrigins', `"${origin}" is not an absolute URL`);
-    }
-  }
-  return set;
-}
-
-function nonNegative(option: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ConfigError(option, `must be a finite number >= 0, got ${String(value)}`);
-  }
-  return value;
-}
-
-function positive(option: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new ConfigError(option, `must be a finite number > 0, got ${String(value)}`);
-  }
-  return value;
-}
-
-function positiveInt(option: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1)
-    throw new ConfigError(option, `must be an integer >= 1, got ${String(value)}`);
-  return value;
 }

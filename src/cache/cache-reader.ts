@@ -36,6 +36,8 @@ export class CacheReader {
 
     const cached = await this.deps.store.getCache(key);
     const fresh = cached !== undefined && cached.expiresAt > this.deps.clock.now();
+    // Until its writes are acknowledged, an optimistic entry is what the user should see.
+    if (cached?.pending?.length) return this.#hit<T>(cached);
     switch (strategy) {
       case 'cacheOnly':
         if (cached) return this.#hit<T>(cached);
@@ -71,6 +73,7 @@ export class CacheReader {
       headers: entry.headers,
       fromCache: true,
       stale,
+      pendingWrites: (entry.pending?.length ?? 0) > 0,
     };
   }
 
@@ -123,6 +126,7 @@ export class CacheReader {
         headers: cached.headers,
         fromCache: true,
         stale: false,
+        pendingWrites: false,
       };
     }
     const view = {
@@ -151,6 +155,7 @@ export class CacheReader {
       headers: response.headers,
       fromCache: false,
       stale: false,
+      pendingWrites: false,
     };
   }
 }

@@ -20,6 +20,7 @@ export type Verdict =
   | { readonly kind: 'unreachable'; readonly error: NetworkError }
   | { readonly kind: 'auth'; readonly error: AuthError }
   | { readonly kind: 'conflict'; readonly error: ConflictError }
+  | { readonly kind: 'precondition'; readonly error: HttpError }
   | { readonly kind: 'permanent'; readonly error: HttpError | OriginError }
   | { readonly kind: 'cancelled'; readonly error: QnoxError };
 
@@ -65,6 +66,8 @@ export async function deliver(
       };
     case 'conflict':
       return { kind: 'conflict', error: new ConflictError(view) };
+    case 'precondition-required':
+      return { kind: 'precondition', error: new HttpError(view) };
     default:
       return { kind: 'permanent', error: new HttpError(view) };
   }

@@ -7,29 +7,39 @@ interface Deferred {
 }
 
 /**
- * The `result` promises of writes enqueued by this client, by task id. A write
- * delivered by another tab or after a restart has no entry: its outcome is on
- * `sync.events`.
+ * The `result` promises of writes enqueued by this client, by task id; several
+ * callers may wait on one task (coalesced writes). A write delivered by another
+ * tab or after a restart has no entry: its outcome is on `sync.events`.
  */
 export class Settlements {
-  readonly #pending = new Map<string, Deferred>();
+  readonly #pending = new Map<string, Deferred[]>();
 
   create(id: string): Promise<QnoxResponse> {
     const promise = new Promise<QnoxResponse>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      const list = this.#pending.get(id) ?? [];
+      list.push({ resolve, reject });
+      this.#pending.set(id, list);
     });
     // Callers who never read `result` must not get an unhandled rejection.
     promise.catch(() => {});
     return promise;
   }
 
+  /** The callers waiting on `from` now wait on `to` (a write superseded by another). */
+  transfer(from: string, to: string): void {
+    const moved = this.#pending.get(from);
+    if (!moved) return;
+    this.#pending.delete(from);
+    this.#pending.set(to, [...(this.#pending.get(to) ?? []), ...moved]);
+  }
+
   resolve(id: string, response: QnoxResponse): void {
-    this.#pending.get(id)?.resolve(response);
+    for (const d of this.#pending.get(id) ?? []) d.resolve(response);
     this.#pending.delete(id);
   }
 
   reject(id: string, error: QnoxError): void {
-    this.#pending.get(id)?.reject(error);
+    for (const d of this.#pending.get(id) ?? []) d.reject(error);
     this.#pending.delete(id);
   }
 

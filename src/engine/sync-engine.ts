@@ -1,17 +1,8 @@
-import { isQnoxError, type QnoxError, StorageError } from '../errors.js';
-import { bodyData } from '../http/body.js';
-import type { Transport, WireResponse } from '../http/transport.js';
-import { type DeadLetterReason, RECORD_VERSION, type TaskRecord } from '../outbox/records.js';
-import type { Clock, TimerHandle } from '../platform/clock.js';
-import type { SyncEvent } from '../status/events.js';
-import { summarize } from '../status/events.js';
-import type { Emitter } from '../status/subscribable.js';
-import type { StatusController } from '../status/sync-status.js';
-import type { QnoxLocalStore } from '../stores/local-store.js';
-import { backoffDelay, type RetryPolicy } from './backoff.js';
-import { deliver, type toErrorResponse, type Verdict } from './deliver.js';
-import type { Reachability } from './reachability.js';
-import type { Settlements } from './settlements.js';
+import { type AuthError, isQnoxError, StorageError } from '../errors.js';
+import type { TaskRecord } from '../outbox/records.js';
+import type { TimerHandle } from '../platform/clock.js';
+import { deliver } from './deliver.js';
+import { type OutcomeDeps, Outcomes } from './outcomes.js';
 
 /** How often a client whose store is drained by another process looks again. */
 const LOCK_RETRY_MS = 5_000;
@@ -23,28 +14,12 @@ export interface SyncReport {
   readonly deadLettered: number;
 }
 
-export interface EngineDeps {
-  readonly store: QnoxLocalStore;
-  readonly transport: Transport;
-  readonly clock: Clock;
-  readonly status: StatusController;
-  readonly events: Emitter<SyncEvent>;
-  readonly reachability: Reachability;
-  readonly settlements: Settlements;
-  readonly retry: RetryPolicy;
+export interface EngineDeps extends Omit<OutcomeDeps, 'pause'> {
   readonly concurrency: number;
-  readonly timeoutMs: number;
-  readonly random: () => number;
   /** When false, only explicit `sync()` calls drain. */
   readonly autoSync: boolean;
-  /** Called after a write is acknowledged, before its `result` settles. */
-  readonly onDelivered: (task: TaskRecord, response: WireResponse) => Promise<void>;
-}
-
-interface Tally {
-  delivered: number;
-  retried: number;
-  deadLettered: number;
+  /** Last look at a task before it goes out (e.g. to follow If-Match across our own writes). */
+  readonly beforeSend: (task: TaskRecord) => TaskRecord;
 }
 
 /**
@@ -61,8 +36,15 @@ export class SyncEngine {
   #disposed = false;
   #stopped = false;
   #timer: TimerHandle | undefined;
+  readonly #outcomes: Outcomes;
+  readonly #inFlight = new Set<string>();
+  /** Task ids changed outside the drain (coalescing): Infinity while held, else the epoch of the change. */
+  readonly #touched = new Map<string, number>();
+  #epoch = 0;
 
-  constructor(private readonly deps: EngineDeps) {}
+  constructor(private readonly deps: EngineDeps) {
+    this.#outcomes = new Outcomes({ ...deps, pause: (error) => this.#pause(error) });
+  }
 
   get paused(): boolean {
     return this.#paused;
@@ -80,6 +62,22 @@ export class SyncEngine {
     return this.#running.then((report) =>
       this.#served >= ticket || this.#disposed ? report : this.sync(),
     );
+  }
+
+  /**
+   * Runs `change` on a queued task unless it is being sent; the drain leaves the
+   * task alone meanwhile and re-reads it afterwards. Resolves `undefined` when refused.
+   */
+  async hold<R>(id: string, change: () => Promise<R>): Promise<R | undefined> {
+    if (this.#inFlight.has(id) || this.#touched.get(id) === Number.POSITIVE_INFINITY)
+      return undefined;
+    this.#touched.set(id, Number.POSITIVE_INFINITY);
+    try {
+      return await change();
+    } finally {
+      this.#touched.set(id, ++this.#epoch);
+      this.kick();
+    }
   }
 
   /** Starts a drain without waiting for it; failures surface on the status stream. */
@@ -130,7 +128,8 @@ export class SyncEngine {
   }
 
   async #run(): Promise<SyncReport> {
-    const tally: Tally = { delivered: 0, retried: 0, deadLettered: 0 };
+    const tally = { delivered: 0, retried: 0, deadLettered: 0 };
+    this.#outcomes.tally = tally;
     this.#stopped = false;
     this.deps.status.update({ draining: true, storageFault: false });
     try {
@@ -142,7 +141,7 @@ export class SyncEngine {
       }
       for (;;) {
         this.#served = this.#requested;
-        await this.#loop(tally);
+        await this.#loop();
         await this.refresh();
         if (this.#served === this.#requested || !this.#canSend()) break;
       }
@@ -154,11 +153,12 @@ export class SyncEngine {
     return { ...tally };
   }
 
-  async #loop(tally: Tally): Promise<void> {
+  async #loop(): Promise<void> {
     const inflight = new Map<string, Promise<void>>();
     for (;;) {
       const free = this.deps.concurrency - inflight.size;
       if (free > 0 && this.#canSend() && !this.#disposed) {
+        const epoch = ++this.#epoch;
         const due = await this.deps.store.dueTasks({
           now: this.deps.clock.now(),
           limit: free + inflight.size,
@@ -166,10 +166,18 @@ export class SyncEngine {
         for (const task of due) {
           if (inflight.size >= this.deps.concurrency) break;
           if (inflight.has(task.orderingKey)) continue;
+          const touched = this.#touched.get(task.id);
+          // Read before a concurrent change finished: skip; the change's kick brings it back.
+          if (touched !== undefined && touched >= epoch) continue;
+          this.#touched.delete(task.id);
           const key = task.orderingKey;
+          this.#inFlight.add(task.id);
           inflight.set(
             key,
-            this.#attempt(task, tally).finally(() => inflight.delete(key)),
+            this.#attempt(task).finally(() => {
+              inflight.delete(key);
+              this.#inFlight.delete(task.id);
+            }),
           );
         }
       }
@@ -178,122 +186,26 @@ export class SyncEngine {
     }
   }
 
-  async #attempt(task: TaskRecord, tally: Tally): Promise<void> {
+  async #attempt(task: TaskRecord): Promise<void> {
     try {
-      const verdict = await deliver(this.deps.transport, task, this.deps.timeoutMs, () =>
-        this.deps.clock.now(),
+      const verdict = await deliver(
+        this.deps.transport,
+        this.deps.beforeSend(task),
+        this.deps.timeoutMs,
+        () => this.deps.clock.now(),
       );
-      await this.#apply(task, verdict, tally);
+      await this.#outcomes.apply(task, verdict);
     } catch (error) {
       this.#stopped = true;
       this.#storageFault(error);
     }
   }
 
-  async #apply(task: TaskRecord, verdict: Verdict, tally: Tally): Promise<void> {
-    const { store, clock, events, settlements, reachability, status } = this.deps;
-    switch (verdict.kind) {
-      case 'delivered': {
-        await store.removeTask(task.id);
-        tally.delivered++;
-        reachability.reportSuccess();
-        status.update({
-          pending: Math.max(0, status.facts.pending - 1),
-          lastSyncAt: clock.now(),
-          lastError: null,
-        });
-        await this.deps.onDelivered(task, verdict.response);
-        events.emit({ type: 'sent', task: summarize(task), status: verdict.response.status });
-        settlements.resolve(task.id, {
-          status: verdict.response.status,
-          data: bodyData(verdict.response.body),
-          headers: verdict.response.headers,
-          fromCache: false,
-          stale: false,
-        });
-        return;
-      }
-      case 'unreachable': {
-        if (await reachability.confirm()) return this.#retry(task, verdict.error, undefined, tally);
-        // The network failed, not the task: no attempt is charged, it goes first on reconnect.
-        await store.updateTask({ ...task, lastError: errorInfo(verdict.error) });
-        status.update({ lastError: verdict.error });
-        events.emit({ type: 'offline', error: verdict.error });
-        return;
-      }
-      case 'retry':
-        return this.#retry(task, verdict.error, verdict.retryAfterMs, tally);
-      case 'auth':
-        if (!this.#paused) {
-          this.#paused = true;
-          status.update({ authRequired: true, lastError: verdict.error });
-          events.emit({ type: 'auth-required', error: verdict.error });
-        }
-        return;
-      case 'conflict':
-        events.emit({
-          type: 'conflict',
-          task: summarize(task),
-          status: verdict.error.response.status,
-          outcome: 'dead-lettered',
-        });
-        return this.#deadLetter(task, 'conflict', verdict.error, tally);
-      case 'permanent':
-        return this.#deadLetter(task, 'rejected', verdict.error, tally);
-      case 'cancelled':
-        return;
-    }
-  }
-
-  async #retry(
-    task: TaskRecord,
-    error: QnoxError,
-    retryAfterMs: number | undefined,
-    tally: Tally,
-  ): Promise<void> {
-    const attempts = task.attempts + 1;
-    const failed: TaskRecord = { ...task, attempts, lastError: errorInfo(error) };
-    if (attempts >= this.deps.retry.maxAttempts)
-      return this.#deadLetter(failed, 'max-attempts', error, tally);
-    const delayMs = retryAfterMs ?? backoffDelay(attempts, this.deps.retry, this.deps.random);
-    const nextAttemptAt = this.deps.clock.now() + delayMs;
-    await this.deps.store.updateTask({ ...failed, nextAttemptAt });
-    tally.retried++;
-    this.deps.status.update({ lastError: error });
-    this.deps.events.emit({
-      type: 'retry-scheduled',
-      task: summarize(failed),
-      error,
-      delayMs,
-      nextAttemptAt,
-    });
-  }
-
-  async #deadLetter(
-    task: TaskRecord,
-    reason: DeadLetterReason,
-    error: QnoxError,
-    tally: Tally,
-  ): Promise<void> {
-    const response =
-      'response' in error ? (error.response as ReturnType<typeof toErrorResponse>) : undefined;
-    const record = {
-      v: RECORD_VERSION,
-      task: { ...task, lastError: errorInfo(error) },
-      reason,
-      failedAt: this.deps.clock.now(),
-      ...(response ? { lastResponse: { status: response.status, data: response.data } } : {}),
-    };
-    await this.deps.store.addDeadLetter(record);
-    tally.deadLettered++;
-    const { status } = this.deps;
-    status.update({
-      pending: Math.max(0, status.facts.pending - 1),
-      deadLetters: status.facts.deadLetters + 1,
-      lastError: error,
-    });
-    this.deps.events.emit({ type: 'dead-lettered', task: summarize(task), reason, error });
-    this.deps.settlements.reject(task.id, error);
+  #pause(error: AuthError): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.deps.status.update({ authRequired: true, lastError: error });
+    this.deps.events.emit({ type: 'auth-required', error });
   }
 
   #schedule(nextDue: number | undefined): void {
@@ -328,11 +240,4 @@ export class SyncEngine {
     this.deps.status.update({ storageFault: true, lastError: wrapped });
     this.deps.events.emit({ type: 'storage-error', error: wrapped });
   }
-}
-
-function errorInfo(error: QnoxError): { code: string; message: string; status?: number } {
-  const status = 'response' in error ? (error.response as { status: number }).status : undefined;
-  return status === undefined
-    ? { code: error.code, message: error.message }
-    : { code: error.code, message: error.message, status };
 }

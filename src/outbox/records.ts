@@ -40,6 +40,12 @@ export interface TaskRecord {
   readonly nextAttemptAt: number;
   readonly lastError?: AttemptError;
   readonly timeoutMs?: number;
+  /** The cached representation the write was made against, for a three-way merge. */
+  readonly base?: unknown;
+  /** A named conflict strategy chosen for this write. */
+  readonly conflict?: 'park' | 'server-wins' | 'client-wins' | 'merge';
+  /** How many times a conflict of this write was resolved and re-sent. */
+  readonly conflictRounds?: number;
 }
 
 /** What the engine hands to `enqueue`; the store assigns `seq`. */
@@ -64,6 +70,8 @@ export interface CacheRecord {
   readonly body: StoredBody | null;
   readonly storedAt: number;
   readonly expiresAt: number;
+  /** Optimistic layers of writes not yet acknowledged, oldest first, each with the body before it. */
+  readonly pending?: readonly { readonly taskId: string; readonly before: StoredBody | null }[];
 }
 
 const METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -43,7 +43,10 @@ export type SyncEvent =
       readonly type: 'conflict';
       readonly task: TaskSummary;
       readonly status: number;
+      /** `park`, `server-wins`, `client-wins`, `merge`, `custom-body`, or `gave-up` after too many rounds. */
       readonly outcome: string;
+      readonly local: unknown;
+      readonly server: unknown;
     }
   | { readonly type: 'auth-required'; readonly error: QnoxError }
   | { readonly type: 'auth-resumed' }

@@ -69,6 +69,8 @@ export interface QnoxLocalStore {
    * store may drain now. The engine skips a drain (and tries again later) on false.
    */
   acquireDrainLock?(): Promise<boolean>;
+  /** Optional, enables coalescing: the last queued task of an ordering key (highest seq). */
+  lastTask?(orderingKey: string): Promise<TaskRecord | undefined>;
   /** Optional small key-value area that `clear()` never touches (e.g. the encryption salt). */
   getMeta?(key: string): Promise<string | undefined>;
   putMeta?(key: string, value: string): Promise<void>;

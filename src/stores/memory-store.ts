@@ -51,6 +51,12 @@ export class MemoryStore implements QnoxLocalStore {
     return this.#tasks.get(id);
   }
 
+  async lastTask(orderingKey: string): Promise<TaskRecord | undefined> {
+    const queue = this.#queues.get(orderingKey);
+    const id = queue?.ids[queue.ids.length - 1];
+    return id === undefined ? undefined : this.#tasks.get(id);
+  }
+
   async listTasks(limit: number): Promise<TaskRecord[]> {
     return [...this.#tasks.values()].sort((a, b) => a.seq - b.seq).slice(0, limit);
   }

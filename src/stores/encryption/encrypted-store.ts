@@ -77,6 +77,11 @@ class EncryptedStore implements QnoxLocalStore {
     return row ? (await this.#openAll([row]))[0] : undefined;
   }
 
+  async lastTask(orderingKey: string): Promise<TaskRecord | undefined> {
+    const row = await this.inner.lastTask?.(await this.#c().blind(orderingKey));
+    return row ? (await this.#openAll([row]))[0] : undefined;
+  }
+
   async listTasks(limit: number): Promise<TaskRecord[]> {
     return this.#openAll(await this.inner.listTasks(limit));
   }
@@ -185,6 +190,9 @@ class EncryptedStore implements QnoxLocalStore {
       ...(task.body ? { body: task.body } : {}),
       ...(task.lastError ? { lastError: task.lastError } : {}),
       ...(task.timeoutMs !== undefined ? { timeoutMs: task.timeoutMs } : {}),
+      ...(task.base !== undefined ? { base: task.base } : {}),
+      ...(task.conflict !== undefined ? { conflict: task.conflict } : {}),
+      ...(task.conflictRounds !== undefined ? { conflictRounds: task.conflictRounds } : {}),
     };
     return {
       v: RECORD_VERSION,

@@ -141,6 +141,14 @@ export class IndexedDbStore implements QnoxLocalStore {
     return row === undefined ? undefined : (await this.#decodeAll([row]))[0];
   }
 
+  async lastTask(orderingKey: string): Promise<TaskRecord | undefined> {
+    const range = this.#keys().bound([orderingKey, 0], [orderingKey, Number.POSITIVE_INFINITY]);
+    const cursor = await this.#read<IDBCursorWithValue | null>(T, (s) =>
+      s.index('byKey').openCursor(range, 'prev'),
+    );
+    return cursor ? (await this.#decodeAll([cursor.value]))[0] : undefined;
+  }
+
   async listTasks(limit: number): Promise<TaskRecord[]> {
     return this.#decodeAll(await this.#read<unknown[]>(T, (s) => s.getAll(null, limit)));
   }

@@ -137,6 +137,13 @@ export class SqliteStore implements QnoxLocalStore {
     return row ? this.#decode([row])[0] : undefined;
   }
 
+  async lastTask(orderingKey: string): Promise<TaskRecord | undefined> {
+    const row = this.#q(
+      'SELECT seq, id, record FROM qnox_tasks WHERE ordering_key = ? ORDER BY seq DESC LIMIT 1',
+    ).get(orderingKey) as Row | undefined;
+    return row ? this.#decode([row])[0] : undefined;
+  }
+
   async listTasks(limit: number): Promise<TaskRecord[]> {
     return this.#decode(
       this.#q('SELECT seq, id, record FROM qnox_tasks ORDER BY seq LIMIT ?').all(limit) as Row[],

@@ -1,0 +1,169 @@
+import { ConflictError, HttpError, isQnoxError, type QnoxError } from '../errors.js';
+import { bodyData, encodeBody } from '../http/body.js';
+import type { Transport } from '../http/transport.js';
+import type { TaskRecord } from '../outbox/records.js';
+import { type SyncEvent, summarize } from '../status/events.js';
+import type { Emitter } from '../status/subscribable.js';
+import type { ConflictDecision, ConflictStrategy } from './conflict-types.js';
+import { applyMergePatch, diffMergePatch, type MergeInput } from './merge-json.js';
+
+/** The server's version of a resource, fetched to resolve a conflict. */
+export interface CurrentVersion {
+  readonly status: number;
+  readonly data: unknown;
+  readonly etag: string | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface ConflictDeps {
+  readonly transport: Transport;
+  readonly events: Emitter<SyncEvent>;
+  readonly timeoutMs: number;
+  readonly strategy: ConflictStrategy;
+  readonly merge: (input: MergeInput) => unknown;
+  readonly maxRounds: number;
+  /** Per-call resolvers of writes enqueued by this client (functions cannot be persisted). */
+  readonly perCall: Map<string, ConflictStrategy>;
+  readonly newId: () => string;
+  readonly update: (task: TaskRecord) => Promise<void>;
+  readonly park: (task: TaskRecord, error: ConflictError) => Promise<void>;
+  readonly serverWins: (
+    task: TaskRecord,
+    error: ConflictError,
+    current: CurrentVersion,
+  ) => Promise<void>;
+}
+
+/** What the engine does after a conflict was handled. */
+export type ConflictOutcome = { readonly retry: QnoxError } | undefined;
+
+/** Runs the conflict strategy of one write: park, server-wins, client-wins, merge or a custom resolver. */
+export class ConflictHandler {
+  constructor(private readonly deps: ConflictDeps) {}
+
+  async handle(task: TaskRecord, error: ConflictError): Promise<ConflictOutcome> {
+    const strategy = this.deps.perCall.get(task.id) ?? task.conflict ?? this.deps.strategy;
+    const rounds = (task.conflictRounds ?? 0) + 1;
+    if (strategy === 'park' || rounds > this.deps.maxRounds) {
+      this.#report(task, error, rounds > this.deps.maxRounds ? 'gave-up' : 'park', undefined);
+      await this.deps.park(task, error);
+      return undefined;
+    }
+    let current: CurrentVersion;
+    try {
+      current = await this.fetchCurrent(task.url);
+    } catch (cause) {
+      return { retry: isQnoxError(cause) ? cause : error };
+    }
+    const local = localVersion(task, current.data);
+    const decision: ConflictDecision =
+      typeof strategy === 'function'
+        ? await strategy({
+            task: summarize(task),
+            status: error.response.status,
+            base: task.base,
+            local,
+            server: current.data,
+            serverEtag: current.etag,
+          })
+        : strategy;
+    this.#report(
+      task,
+      error,
+      typeof decision === 'string' ? decision : 'custom-body',
+      current.data,
+    );
+    if (decision === 'park') return void (await this.deps.park(task, error));
+    if (decision === 'server-wins') return void (await this.deps.serverWins(task, error, current));
+    let body: unknown;
+    if (decision === 'client-wins') body = task.body?.value;
+    else {
+      const merged =
+        decision === 'merge'
+          ? this.deps.merge({ base: task.base, local, server: current.data })
+          : decision.body;
+      body = task.method === 'PATCH' ? diffMergePatch(current.data, merged) : merged;
+    }
+    await this.deps.update(this.#resend(task, body, current, rounds));
+    return undefined;
+  }
+
+  /** A 428 (Precondition Required): learn the current ETag and send once more with it. */
+  async requirePrecondition(task: TaskRecord, error: HttpError): Promise<ConflictOutcome> {
+    if ((task.conflictRounds ?? 0) >= 1) {
+      await this.deps.park(
+        task,
+        new ConflictError(error.response, 'Server kept requiring a precondition'),
+      );
+      return undefined;
+    }
+    try {
+      const current = await this.fetchCurrent(task.url);
+      await this.deps.update(this.#resend(task, task.body?.value, current, 1));
+      return undefined;
+    } catch (cause) {
+      return { retry: isQnoxError(cause) ? cause : error };
+    }
+  }
+
+  async fetchCurrent(url: string): Promise<CurrentVersion> {
+    const response = await this.deps.transport.send({
+      method: 'GET',
+      url,
+      headers: {},
+      timeoutMs: this.deps.timeoutMs,
+    });
+    const gone = response.status === 404 || response.status === 410;
+    if (!gone && (response.status < 200 || response.status >= 300)) {
+      throw new HttpError({
+        status: response.status,
+        headers: response.headers,
+        data: bodyData(response.body),
+      });
+    }
+    return {
+      status: response.status,
+      data: gone ? null : bodyData(response.body),
+      etag: response.headers.etag,
+      headers: response.headers,
+    };
+  }
+
+  #resend(task: TaskRecord, body: unknown, current: CurrentVersion, rounds: number): TaskRecord {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(task.headers)) {
+      if (name.toLowerCase() !== 'if-match' && name.toLowerCase() !== 'if-unmodified-since')
+        headers[name] = value;
+    }
+    if (current.etag) headers['if-match'] = current.etag;
+    const encoded = task.method === 'DELETE' ? undefined : encodeBody(body);
+    const { body: _old, ...rest } = task;
+    // The refused attempt had no effect, and the new one carries a different body: a new key.
+    return {
+      ...rest,
+      ...(encoded ? { body: encoded } : {}),
+      headers,
+      idempotencyKey: this.deps.newId(),
+      base: current.data,
+      conflictRounds: rounds,
+    };
+  }
+
+  #report(task: TaskRecord, error: ConflictError, outcome: string, server: unknown): void {
+    this.deps.events.emit({
+      type: 'conflict',
+      task: summarize(task),
+      status: error.response.status,
+      outcome,
+      local: task.body?.value,
+      server,
+    });
+  }
+}
+
+/** The full local version of the resource: a PATCH applied to what it was written against. */
+function localVersion(task: TaskRecord, server: unknown): unknown {
+  if (task.method === 'DELETE') return null;
+  if (task.method === 'PATCH') return applyMergePatch(task.base ?? server, task.body?.value);
+  return task.body?.value;
+}

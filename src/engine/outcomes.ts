@@ -1,0 +1,187 @@
+import type { CurrentVersion } from '../conflict/conflict-handler.js';
+import { ConflictHandler } from '../conflict/conflict-handler.js';
+import type { ConflictDetector, ConflictStrategy } from '../conflict/conflict-types.js';
+import type { MergeInput } from '../conflict/merge-json.js';
+import { type AuthError, ConflictError, type QnoxError } from '../errors.js';
+import { bodyData } from '../http/body.js';
+import type { Transport, WireResponse } from '../http/transport.js';
+import { type DeadLetterReason, RECORD_VERSION, type TaskRecord } from '../outbox/records.js';
+import type { Clock } from '../platform/clock.js';
+import { type SyncEvent, summarize } from '../status/events.js';
+import type { Emitter } from '../status/subscribable.js';
+import type { StatusController } from '../status/sync-status.js';
+import type { QnoxLocalStore } from '../stores/local-store.js';
+import { backoffDelay, type RetryPolicy } from './backoff.js';
+import { toErrorResponse, type Verdict } from './deliver.js';
+import type { Reachability } from './reachability.js';
+import type { Settlements } from './settlements.js';
+
+/** Counts of one drain. */
+export interface Tally {
+  delivered: number;
+  retried: number;
+  deadLettered: number;
+}
+
+export interface OutcomeDeps {
+  readonly store: QnoxLocalStore;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly status: StatusController;
+  readonly events: Emitter<SyncEvent>;
+  readonly reachability: Reachability;
+  readonly settlements: Settlements;
+  readonly retry: RetryPolicy;
+  readonly timeoutMs: number;
+  readonly random: () => number;
+  readonly conflictStrategy: ConflictStrategy;
+  readonly conflictDetector: ConflictDetector | undefined;
+  readonly merge: (input: MergeInput) => unknown;
+  readonly maxConflictRounds: number;
+  readonly perCallConflict: Map<string, ConflictStrategy>;
+  readonly newId: () => string;
+  /** Pauses delivery in `authRequired`. */
+  readonly pause: (error: AuthError) => void;
+  /** After a write is acknowledged, before its `result` settles (read-your-writes). */
+  readonly onDelivered: (task: TaskRecord, response: WireResponse) => Promise<void>;
+  /** After a write is dropped for good (server-wins, dead letter): roll back what it showed. */
+  readonly onAbandoned: (task: TaskRecord, current?: CurrentVersion) => Promise<void>;
+}
+
+/** Turns the verdict of one attempt into store updates, events and settled promises. */
+export class Outcomes {
+  readonly #conflicts: ConflictHandler;
+
+  constructor(private readonly deps: OutcomeDeps) {
+    this.#conflicts = new ConflictHandler({
+      transport: deps.transport,
+      events: deps.events,
+      timeoutMs: deps.timeoutMs,
+      strategy: deps.conflictStrategy,
+      merge: deps.merge,
+      maxRounds: deps.maxConflictRounds,
+      perCall: deps.perCallConflict,
+      newId: deps.newId,
+      update: (task) => deps.store.updateTask(task),
+      park: (task, error) => this.deadLetter(task, 'conflict', error),
+      serverWins: async (task, error, current) => {
+        await deps.store.removeTask(task.id);
+        this.#countDown();
+        await deps.onAbandoned(task, current);
+        deps.settlements.reject(task.id, error);
+      },
+    });
+  }
+
+  tally: Tally = { delivered: 0, retried: 0, deadLettered: 0 };
+
+  async apply(task: TaskRecord, verdict: Verdict): Promise<void> {
+    const { store, status, events, reachability } = this.deps;
+    switch (verdict.kind) {
+      case 'delivered': {
+        const view = toErrorResponse(verdict.response);
+        if (this.deps.conflictDetector?.(view))
+          return this.#conflict(task, new ConflictError(view));
+        return this.#delivered(task, verdict.response);
+      }
+      case 'unreachable':
+        if (await reachability.confirm()) return this.retry(task, verdict.error);
+        // The network failed, not the task: no attempt is charged, it goes first on reconnect.
+        await store.updateTask({ ...task, lastError: errorInfo(verdict.error) });
+        status.update({ lastError: verdict.error });
+        events.emit({ type: 'offline', error: verdict.error });
+        return;
+      case 'retry':
+        return this.retry(task, verdict.error, verdict.retryAfterMs);
+      case 'auth':
+        return this.deps.pause(verdict.error);
+      case 'conflict':
+        return this.#conflict(task, verdict.error);
+      case 'precondition': {
+        const outcome = await this.#conflicts.requirePrecondition(task, verdict.error);
+        if (outcome) return this.retry(task, outcome.retry);
+        return;
+      }
+      case 'permanent':
+        return this.deadLetter(task, 'rejected', verdict.error);
+      case 'cancelled':
+        return;
+    }
+  }
+
+  async retry(task: TaskRecord, error: QnoxError, retryAfterMs?: number): Promise<void> {
+    const attempts = task.attempts + 1;
+    const failed: TaskRecord = { ...task, attempts, lastError: errorInfo(error) };
+    if (attempts >= this.deps.retry.maxAttempts)
+      return this.deadLetter(failed, 'max-attempts', error);
+    const delayMs = retryAfterMs ?? backoffDelay(attempts, this.deps.retry, this.deps.random);
+    const nextAttemptAt = this.deps.clock.now() + delayMs;
+    await this.deps.store.updateTask({ ...failed, nextAttemptAt });
+    this.tally.retried++;
+    this.deps.status.update({ lastError: error });
+    this.deps.events.emit({
+      type: 'retry-scheduled',
+      task: summarize(failed),
+      error,
+      delayMs,
+      nextAttemptAt,
+    });
+  }
+
+  async deadLetter(task: TaskRecord, reason: DeadLetterReason, error: QnoxError): Promise<void> {
+    const response =
+      'response' in error ? (error.response as ReturnType<typeof toErrorResponse>) : undefined;
+    await this.deps.store.addDeadLetter({
+      v: RECORD_VERSION,
+      task: { ...task, lastError: errorInfo(error) },
+      reason,
+      failedAt: this.deps.clock.now(),
+      ...(response ? { lastResponse: { status: response.status, data: response.data } } : {}),
+    });
+    this.tally.deadLettered++;
+    this.#countDown(1);
+    this.deps.status.update({ lastError: error });
+    await this.deps.onAbandoned(task);
+    this.deps.events.emit({ type: 'dead-lettered', task: summarize(task), reason, error });
+    this.deps.settlements.reject(task.id, error);
+  }
+
+  async #conflict(task: TaskRecord, error: ConflictError): Promise<void> {
+    const outcome = await this.#conflicts.handle(task, error);
+    if (outcome) await this.retry(task, outcome.retry);
+  }
+
+  async #delivered(task: TaskRecord, response: WireResponse): Promise<void> {
+    const { store, status, clock, events, settlements, reachability } = this.deps;
+    await store.removeTask(task.id);
+    this.tally.delivered++;
+    reachability.reportSuccess();
+    this.#countDown();
+    status.update({ lastSyncAt: clock.now(), lastError: null });
+    await this.deps.onDelivered(task, response);
+    events.emit({ type: 'sent', task: summarize(task), status: response.status });
+    settlements.resolve(task.id, {
+      status: response.status,
+      data: bodyData(response.body),
+      headers: response.headers,
+      fromCache: false,
+      stale: false,
+      pendingWrites: false,
+    });
+  }
+
+  #countDown(deadLetters = 0): void {
+    const { status } = this.deps;
+    status.update({
+      pending: Math.max(0, status.facts.pending - 1),
+      deadLetters: status.facts.deadLetters + deadLetters,
+    });
+  }
+}
+
+function errorInfo(error: QnoxError): { code: string; message: string; status?: number } {
+  const status = 'response' in error ? (error.response as { status: number }).status : undefined;
+  return status === undefined
+    ? { code: error.code, message: error.message }
+    : { code: error.code, message: error.message, status };
+}

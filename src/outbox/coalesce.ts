@@ -1,0 +1,59 @@
+import { applyMergePatch, isPlainObject } from '../conflict/merge-json.js';
+import { encodeBody } from '../http/body.js';
+import { normalizeUrl } from '../http/url.js';
+import type { NewTaskRecord, TaskRecord } from './records.js';
+
+/** How a new write combines with the last queued write of its ordering key. */
+export type Coalescing =
+  /** Replace `last` with this task (same id, seq and idempotency key): the new write rides on it. */
+  | { readonly kind: 'merge'; readonly task: TaskRecord }
+  /** Drop `last`, then queue the new write: it makes `last` pointless (DELETE after PUT/PATCH). */
+  | { readonly kind: 'supersede' };
+
+/**
+ * PATCH after PATCH composes the merge patches, PATCH after PUT patches the PUT
+ * body, PUT replaces a PUT or PATCH, DELETE supersedes a PUT or PATCH. Only a
+ * write that was never attempted may change: one that was sent may have taken effect.
+ */
+export function coalesce(last: TaskRecord, next: NewTaskRecord): Coalescing | undefined {
+  if (last.attempts > 0 || normalizeUrl(last.url) !== normalizeUrl(next.url)) return undefined;
+  if (last.method !== 'PUT' && last.method !== 'PATCH') return undefined;
+  if (next.method === 'DELETE') return { kind: 'supersede' };
+  const headers = { ...next.headers, ...pick(last.headers, ['if-match', 'if-unmodified-since']) };
+  if (next.method === 'PUT')
+    return {
+      kind: 'merge',
+      task: { ...last, method: 'PUT', headers, ...bodyOf(next.body?.value) },
+    };
+  if (next.method !== 'PATCH') return undefined;
+  const combined =
+    last.method === 'PUT'
+      ? applyMergePatch(last.body?.value, next.body?.value)
+      : composeMergePatches(last.body?.value, next.body?.value);
+  return { kind: 'merge', task: { ...last, headers, ...bodyOf(combined) } };
+}
+
+/** One merge patch with the effect of `first` then `second` (a `null` in `second` still deletes). */
+export function composeMergePatches(first: unknown, second: unknown): unknown {
+  if (!isPlainObject(first) || !isPlainObject(second)) return second;
+  const out: Record<string, unknown> = { ...first };
+  for (const [key, value] of Object.entries(second)) {
+    out[key] =
+      isPlainObject(value) && isPlainObject(out[key])
+        ? composeMergePatches(out[key], value)
+        : value;
+  }
+  return out;
+}
+
+function bodyOf(value: unknown): { body: NonNullable<TaskRecord['body']> } | Record<never, never> {
+  const body = encodeBody(value);
+  return body ? { body } : {};
+}
+
+function pick(headers: Readonly<Record<string, string>>, names: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers))
+    if (names.includes(name.toLowerCase())) out[name] = value;
+  return out;
+}

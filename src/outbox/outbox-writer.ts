@@ -1,0 +1,165 @@
+import type { CacheWrites } from '../cache/cache-writes.js';
+import type { ConflictStrategy } from '../conflict/conflict-types.js';
+import type { Settlements } from '../engine/settlements.js';
+import type { SyncEngine } from '../engine/sync-engine.js';
+import { ConfigError, isQnoxError, StorageError } from '../errors.js';
+import { encodeBody } from '../http/body.js';
+import { resolveUrl } from '../http/url.js';
+import type { MutationOptions, QnoxResponse } from '../options.js';
+import { type ResolvedOptions, validateConflict } from '../resolve-options.js';
+import { type SyncEvent, summarize } from '../status/events.js';
+import type { Emitter } from '../status/subscribable.js';
+import type { StatusController } from '../status/sync-status.js';
+import type { QnoxLocalStore } from '../stores/local-store.js';
+import { buildTask } from './build-task.js';
+import { coalesce } from './coalesce.js';
+import type { MutationMethod, NewTaskRecord, TaskRecord } from './records.js';
+
+/** What `post/put/patch/delete` resolve with, once the write is durably queued. */
+export interface MutationHandle {
+  readonly id: string;
+  readonly idempotencyKey: string;
+  /** Settles with the server's answer, or rejects with a typed error if the write is dead-lettered or cancelled. */
+  readonly result: Promise<QnoxResponse>;
+}
+
+export interface WriterDeps {
+  readonly store: QnoxLocalStore;
+  readonly engine: SyncEngine;
+  readonly settlements: Settlements;
+  readonly status: StatusController;
+  readonly events: Emitter<SyncEvent>;
+  readonly cacheWrites: CacheWrites;
+  readonly options: ResolvedOptions;
+  readonly defaultOrderingKey: string;
+  readonly perCallConflict: Map<string, ConflictStrategy>;
+}
+
+/** The write path: preconditions, the durable enqueue, coalescing, optimistic updates, dead-letter retries. */
+export class OutboxWriter {
+  constructor(private readonly deps: WriterDeps) {}
+
+  async write(
+    method: MutationMethod,
+    path: string,
+    data: unknown,
+    options: MutationOptions,
+  ): Promise<MutationHandle> {
+    const { base, allowed, clock } = this.deps.options;
+    const url = resolveUrl(base, path, allowed);
+    if (options.conflict !== undefined) validateConflict('conflict', options.conflict);
+    const pre =
+      method !== 'POST' && options.ifMatch === undefined
+        ? await this.deps.cacheWrites.precondition(url)
+        : { headers: {} };
+    const preconditions =
+      typeof options.ifMatch === 'string' ? { 'if-match': options.ifMatch } : pre.headers;
+    const built = buildTask(
+      method,
+      url,
+      data,
+      { ...options, headers: { ...preconditions, ...options.headers } },
+      {
+        now: clock.now(),
+        defaultOrderingKey: this.deps.defaultOrderingKey,
+        newId: () => crypto.randomUUID(),
+      },
+    );
+    const record: NewTaskRecord = {
+      ...built,
+      ...('base' in pre && pre.base !== undefined ? { base: pre.base } : {}),
+      ...(typeof options.conflict === 'string' ? { conflict: options.conflict } : {}),
+    };
+    if (typeof options.conflict === 'function')
+      this.deps.perCallConflict.set(record.id, options.conflict);
+    if ((options.coalesce ?? this.deps.options.coalesce) && this.deps.store.lastTask) {
+      const merged = await this.#coalesce(record);
+      if (merged) return merged;
+    }
+    const task = await this.#enqueue(record);
+    if (options.optimistic) {
+      // The write is queued whatever the update does; a throwing updater only loses the optimistic view.
+      await this.deps.cacheWrites.applyOptimistic(task, options.optimistic).catch(() => false);
+    }
+    return this.#queued(task);
+  }
+
+  /**
+   * Puts a dead letter back at the end of its ordering key. Unedited, it keeps
+   * its idempotency key (the server may have acted on an earlier attempt);
+   * with new `data` it is a new write and gets a new key.
+   */
+  async retryDeadLetter(id: string, edit?: { data: unknown }): Promise<MutationHandle> {
+    const dead = (await this.deps.store.deadLetters()).find((d) => d.task.id === id);
+    if (!dead) throw new ConfigError('id', `no dead letter with id ${id}`);
+    if (dead.reason === 'quarantined')
+      throw new StorageError(`Write ${id} is quarantined: its record cannot be read`);
+    const {
+      seq: _seq,
+      lastError: _lastError,
+      body: oldBody,
+      conflictRounds: _rounds,
+      ...rest
+    } = dead.task;
+    const body = edit ? encodeBody(edit.data) : oldBody;
+    // Enqueue before removing: a crash in between leaves a duplicate with the same key, never a lost write.
+    const task = await this.#enqueue({
+      ...rest,
+      ...(body ? { body } : {}),
+      idempotencyKey: edit ? crypto.randomUUID() : dead.task.idempotencyKey,
+      attempts: 0,
+      nextAttemptAt: this.deps.options.clock.now(),
+    });
+    await this.deps.store.removeDeadLetter(id);
+    return this.#queued(task);
+  }
+
+  async #coalesce(record: NewTaskRecord): Promise<MutationHandle | undefined> {
+    const last = await this.deps.store.lastTask!(record.orderingKey);
+    const plan = last && coalesce(last, record);
+    if (!last || !plan) return undefined;
+    if (plan.kind === 'merge') {
+      const done = await this.deps.engine.hold(last.id, async () => {
+        await this.deps.store.updateTask(plan.task);
+        return true;
+      });
+      if (!done) return undefined;
+      const strategy = this.deps.perCallConflict.get(record.id);
+      if (strategy) this.deps.perCallConflict.set(last.id, strategy);
+      this.deps.events.emit({ type: 'queued', task: summarize(plan.task) });
+      return {
+        id: last.id,
+        idempotencyKey: last.idempotencyKey,
+        result: this.deps.settlements.create(last.id),
+      };
+    }
+    // Queue the DELETE before dropping what it supersedes: a crash in between sends both, in order.
+    const task = await this.#enqueue(record);
+    const dropped = await this.deps.engine.hold(last.id, async () => {
+      await this.deps.store.removeTask(last.id);
+      return true;
+    });
+    if (dropped) {
+      this.deps.status.update({ pending: Math.max(0, this.deps.status.facts.pending - 1) });
+      this.deps.settlements.transfer(last.id, task.id);
+    }
+    return this.#queued(task);
+  }
+
+  async #enqueue(record: NewTaskRecord): Promise<TaskRecord> {
+    try {
+      return await this.deps.store.enqueue(record);
+    } catch (error) {
+      if (isQnoxError(error)) throw error;
+      throw new StorageError('Could not queue the write', { cause: error });
+    }
+  }
+
+  #queued(task: TaskRecord): MutationHandle {
+    const result = this.deps.settlements.create(task.id);
+    this.deps.status.update({ pending: this.deps.status.facts.pending + 1 });
+    this.deps.events.emit({ type: 'queued', task: summarize(task) });
+    this.deps.engine.kick();
+    return { id: task.id, idempotencyKey: task.idempotencyKey, result };
+  }
+}
