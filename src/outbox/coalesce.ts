@@ -30,18 +30,31 @@ export function coalesce(last: TaskRecord, next: NewTaskRecord): Coalescing | un
     last.method === 'PUT'
       ? applyMergePatch(last.body?.value, next.body?.value)
       : composeMergePatches(last.body?.value, next.body?.value);
+  if (combined === NOT_COMPOSABLE) return undefined;
   return { kind: 'merge', task: { ...last, headers, ...bodyOf(combined) } };
 }
 
-/** One merge patch with the effect of `first` then `second` (a `null` in `second` still deletes). */
+export const NOT_COMPOSABLE = Symbol('not composable');
+
+/**
+ * One merge patch with the effect of `first` then `second`, or
+ * {@link NOT_COMPOSABLE} where RFC 7396 cannot say it without the target
+ * (a key deleted or set to a scalar, then set to an object: one patch would
+ * merge into whatever the server still has there).
+ */
 export function composeMergePatches(first: unknown, second: unknown): unknown {
   if (!isPlainObject(first) || !isPlainObject(second)) return second;
   const out: Record<string, unknown> = { ...first };
   for (const [key, value] of Object.entries(second)) {
-    out[key] =
-      isPlainObject(value) && isPlainObject(out[key])
-        ? composeMergePatches(out[key], value)
-        : value;
+    if (isPlainObject(value) && Object.hasOwn(out, key) && !isPlainObject(out[key]))
+      return NOT_COMPOSABLE;
+    if (isPlainObject(value) && isPlainObject(out[key])) {
+      const inner = composeMergePatches(out[key], value);
+      if (inner === NOT_COMPOSABLE) return NOT_COMPOSABLE;
+      out[key] = inner;
+    } else {
+      out[key] = value;
+    }
   }
   return out;
 }

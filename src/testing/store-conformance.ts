@@ -173,6 +173,9 @@ const cases: Case[] = [
       );
       same(await store.deadLetterCount(), 0, 'none left');
       same(await store.removeDeadLetter(a1.id), undefined, 'second remove finds nothing');
+      await store.addDeadLetter({ v: RECORD_VERSION, task: a2, reason: 'conflict', failedAt: 43 });
+      await store.addDeadLetter({ v: RECORD_VERSION, task: a2, reason: 'conflict', failedAt: 44 });
+      same(await store.deadLetterCount(), 1, 'the same write dead-lettered twice counts once');
       return undefined;
     },
   },

@@ -46,6 +46,8 @@ export class TestServer {
   /** Tokens accepted when `requireAuth` is on. */
   readonly validTokens = new Set<string>();
   requireAuth = false;
+  /** Writes to /items/:id without If-Match get 428 Precondition Required. */
+  requireIfMatch = false;
   /** Requests being handled right now, and the most seen at once. */
   inflight = 0;
   maxInflight = 0;
@@ -221,6 +223,8 @@ export class TestServer {
     }
     const current = this.items.get(id);
     const ifMatch = header(req, 'if-match');
+    if (this.requireIfMatch && method !== 'GET' && !ifMatch)
+      return json(428, { error: 'precondition required' });
     if (ifMatch && ifMatch !== '*' && (!current || ifMatch !== etag(current.version))) {
       return json(
         412,

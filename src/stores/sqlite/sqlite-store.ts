@@ -176,9 +176,14 @@ export class SqliteStore implements QnoxLocalStore {
   async addDeadLetter(record: DeadLetterRecord): Promise<void> {
     this.#tx(() => {
       this.#remove(record.task.id);
-      this.#q(
-        'INSERT OR REPLACE INTO qnox_dead (id, failed_at, seq, record) VALUES (?, ?, ?, ?)',
-      ).run(record.task.id, record.failedAt, record.task.seq, JSON.stringify(record));
+      // Delete then insert (not OR REPLACE), so the counting triggers see both.
+      this.#q('DELETE FROM qnox_dead WHERE id = ?').run(record.task.id);
+      this.#q('INSERT INTO qnox_dead (id, failed_at, seq, record) VALUES (?, ?, ?, ?)').run(
+        record.task.id,
+        record.failedAt,
+        record.task.seq,
+        JSON.stringify(record),
+      );
     });
   }
 
