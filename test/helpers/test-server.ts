@@ -246,14 +246,26 @@ export class TestServer {
     }
     if (method === 'PUT' || method === 'PATCH') {
       if (method === 'PATCH' && !current) return json(404, { error: 'not found' });
-      const value =
-        method === 'PUT' ? body : { ...(current?.value as object), ...(body as object) };
+      const value = method === 'PUT' ? body : mergePatch(current?.value, body);
       const version = (current?.version ?? 0) + 1;
       this.items.set(id, { value, version });
       return json(200, value, { etag: etag(version) });
     }
     return json(405, { error: 'method not allowed' });
   }
+}
+
+/** RFC 7396, written out here so the server does not share code with the client it tests. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(patch)) return patch;
+  const out: Record<string, unknown> = isObject(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else out[key] = mergePatch(out[key], value);
+  }
+  return out;
 }
 
 function etag(version: number): string {
