@@ -51,3 +51,11 @@ export type { EncryptionKeyOptions } from './stores/encryption/cipher.js';
 export { encryptedStore } from './stores/encryption/encrypted-store.js';
 export type { ClearOptions, QnoxLocalStore, QuarantineReport } from './stores/local-store.js';
 export { MemoryStore } from './stores/memory-store.js';
+export { mergeJson, type MergeInput, type MergeOptions } from './conflict/merge-json.js';
+export type {
+  ConflictContext,
+  ConflictDecision,
+  ConflictDetector,
+  ConflictResolver,
+  ConflictStrategy,
+} from './conflict/conflict-types.js';
