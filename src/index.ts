@@ -1,3 +1,11 @@
+export type {
+  ConflictContext,
+  ConflictDecision,
+  ConflictDetector,
+  ConflictResolver,
+  ConflictStrategy,
+} from './conflict/conflict-types.js';
+export { type MergeInput, type MergeOptions, mergeJson } from './conflict/merge-json.js';
 export type { RetryPolicy } from './engine/backoff.js';
 export type { SyncReport } from './engine/sync-engine.js';
 export {
@@ -51,11 +59,3 @@ export type { EncryptionKeyOptions } from './stores/encryption/cipher.js';
 export { encryptedStore } from './stores/encryption/encrypted-store.js';
 export type { ClearOptions, QnoxLocalStore, QuarantineReport } from './stores/local-store.js';
 export { MemoryStore } from './stores/memory-store.js';
-export { mergeJson, type MergeInput, type MergeOptions } from './conflict/merge-json.js';
-export type {
-  ConflictContext,
-  ConflictDecision,
-  ConflictDetector,
-  ConflictResolver,
-  ConflictStrategy,
-} from './conflict/conflict-types.js';

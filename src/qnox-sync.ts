@@ -11,6 +11,7 @@ import { resolveUrl } from './http/url.js';
 import type { GetOptions, MutationOptions, QnoxResponse, QnoxSyncOptions } from './options.js';
 import { type MutationHandle, OutboxWriter } from './outbox/outbox-writer.js';
 import type { DeadLetterRecord, MutationMethod, TaskRecord } from './outbox/records.js';
+import { type ChangeChannel, openChannel } from './platform/broadcast.js';
 import { defaultConnectivity } from './platform/connectivity.js';
 import { type ResolvedOptions, resolveOptions, STRATEGIES } from './resolve-options.js';
 import type { SyncEvent } from './status/events.js';
@@ -46,6 +47,7 @@ export class QnoxSync {
   readonly #status: StatusController;
   readonly #settlements = new Settlements();
   #disposed = false;
+  #channel: ChangeChannel | undefined;
 
   private constructor(input: QnoxSyncOptions) {
     const options = resolveOptions(input);
@@ -141,9 +143,21 @@ export class QnoxSync {
       options,
       defaultOrderingKey: input.defaultOrderingKey ?? 'path',
       perCallConflict,
+      onQueued: () => this.#channel?.post({ t: 'changed' }),
     });
     wasOnline = this.#reachability.online;
     this.#status.update({ online: wasOnline });
+    if (store.shareKey) {
+      this.#channel = openChannel(`qnox:${store.shareKey}`, (message) => {
+        if (message.t === 'settled') this.#settlements.receive(message);
+        // Another context queued or finished a write: counts changed, and if we drain, there is work.
+        void this.#engine
+          .refresh()
+          .then(() => this.#engine.kick())
+          .catch(() => {});
+      });
+      this.#settlements.announce = (message) => this.#channel?.post(message);
+    }
   }
 
   /** Validates options, opens the store, reads the backlog's counts and starts draining it. */
@@ -270,6 +284,7 @@ export class QnoxSync {
     this.#transport.close();
     await this.#engine.dispose();
     this.#reachability.dispose();
+    this.#channel?.close();
     this.#settlements.rejectAll(
       new CancelledError('Client disposed before the write settled; it stays queued'),
     );

@@ -1,5 +1,6 @@
-import type { QnoxError } from '../errors.js';
+import { ConflictError, HttpError, QnoxError, type QnoxErrorCode } from '../errors.js';
 import type { QnoxResponse } from '../options.js';
+import type { ChannelMessage } from '../platform/broadcast.js';
 
 interface Deferred {
   resolve(response: QnoxResponse): void;
@@ -13,6 +14,8 @@ interface Deferred {
  */
 export class Settlements {
   readonly #pending = new Map<string, Deferred[]>();
+  /** Set when other tabs share the store: they learn of every outcome too. */
+  announce: ((message: ChannelMessage) => void) | undefined;
 
   create(id: string): Promise<QnoxResponse> {
     const promise = new Promise<QnoxResponse>((resolve, reject) => {
@@ -36,14 +39,57 @@ export class Settlements {
   resolve(id: string, response: QnoxResponse): void {
     for (const d of this.#pending.get(id) ?? []) d.resolve(response);
     this.#pending.delete(id);
+    this.announce?.({
+      t: 'settled',
+      id,
+      response: { status: response.status, data: response.data, headers: { ...response.headers } },
+    });
   }
 
-  reject(id: string, error: QnoxError): void {
+  reject(id: string, error: QnoxError, local = false): void {
     for (const d of this.#pending.get(id) ?? []) d.reject(error);
     this.#pending.delete(id);
+    if (local) return;
+    const response = (error as { response?: { status: number; data: unknown } }).response;
+    this.announce?.({
+      t: 'settled',
+      id,
+      error: {
+        code: error.code,
+        message: error.message,
+        ...(response ? { status: response.status, data: response.data } : {}),
+      },
+    });
   }
 
+  /** An outcome another tab announced for a write this tab enqueued. */
+  receive(message: Extract<ChannelMessage, { t: 'settled' }>): void {
+    const waiting = this.#pending.get(message.id);
+    if (!waiting) return;
+    this.#pending.delete(message.id);
+    if (message.response) {
+      const response = {
+        ...message.response,
+        fromCache: false,
+        stale: false,
+        pendingWrites: false,
+      };
+      for (const d of waiting) d.resolve(response);
+      return;
+    }
+    const e = message.error ?? { code: 'cancelled', message: 'Settled in another tab' };
+    const view = { status: e.status ?? 0, headers: {}, data: e.data };
+    const error =
+      e.code === 'conflict'
+        ? new ConflictError(view, e.message)
+        : e.code === 'http'
+          ? new HttpError(view, e.message)
+          : new QnoxError(e.code as QnoxErrorCode, e.message);
+    for (const d of waiting) d.reject(error);
+  }
+
+  /** Rejects every promise of this tab only (dispose, clear): the writes themselves are not settled. */
   rejectAll(error: QnoxError): void {
-    for (const id of [...this.#pending.keys()]) this.reject(id, error);
+    for (const id of [...this.#pending.keys()]) this.reject(id, error, true);
   }
 }

@@ -33,6 +33,8 @@ export interface WriterDeps {
   readonly options: ResolvedOptions;
   readonly defaultOrderingKey: string;
   readonly perCallConflict: Map<string, ConflictStrategy>;
+  /** Tells other contexts sharing the store that a write was queued. */
+  readonly onQueued: () => void;
 }
 
 /** The write path: preconditions, the durable enqueue, coalescing, optimistic updates, dead-letter retries. */
@@ -160,6 +162,7 @@ export class OutboxWriter {
     this.deps.status.update({ pending: this.deps.status.facts.pending + 1 });
     this.deps.events.emit({ type: 'queued', task: summarize(task) });
     this.deps.engine.kick();
+    this.deps.onQueued();
     return { id: task.id, idempotencyKey: task.idempotencyKey, result };
   }
 }

@@ -69,6 +69,12 @@ export interface QnoxLocalStore {
    * store may drain now. The engine skips a drain (and tries again later) on false.
    */
   acquireDrainLock?(): Promise<boolean>;
+  /**
+   * Optional: a name for the data, set by stores that several contexts (tabs, a
+   * service worker) open at once. Clients on the same `shareKey` tell each other
+   * of new writes and outcomes over a BroadcastChannel.
+   */
+  readonly shareKey?: string;
   /** Optional, enables coalescing: the last queued task of an ordering key (highest seq). */
   lastTask?(orderingKey: string): Promise<TaskRecord | undefined>;
   /** Optional small key-value area that `clear()` never touches (e.g. the encryption salt). */

@@ -38,6 +38,9 @@ interface Resource {
  * `GET /nostore` (Cache-Control: no-store); any other GET echoes its path and query.
  */
 export class TestServer {
+  /** @param prefix path under which the API lives, e.g. '/api'; recorded paths are relative to it. */
+  constructor(readonly prefix = '') {}
+
   readonly requests: RecordedRequest[] = [];
   /** One entry per applied effect (replays not counted), by idempotency key. */
   readonly effects: { key: string | undefined; method: string; path: string }[] = [];
@@ -52,6 +55,12 @@ export class TestServer {
   inflight = 0;
   maxInflight = 0;
   #down = false;
+  /** While true, every API request has its connection cut; other routes still answer (a partial outage). */
+  outage = false;
+  /** Requests outside `prefix` (pages, admin switches) go here; resolve true when handled. */
+  onOtherRequest:
+    | ((req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>)
+    | undefined;
   #port = 0;
   /** Decides a fault per request; return undefined for none. */
   faultPolicy: ((req: RecordedRequest) => Fault | undefined) | undefined;
@@ -125,12 +134,18 @@ export class TestServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    if (!url.startsWith(this.prefix)) {
+      if (!(await this.onOtherRequest?.(req, res))) send(res, json(404, { error: 'not found' }));
+      return;
+    }
+    if (this.outage) return void req.socket.destroy();
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const key = header(req, 'idempotency-key');
     const recorded: RecordedRequest = {
       method: req.method ?? 'GET',
-      path: req.url ?? '/',
+      path: url.slice(this.prefix.length) || '/',
       headers: req.headers,
       body: Buffer.concat(chunks).toString('utf8'),
       idempotencyKey: key,

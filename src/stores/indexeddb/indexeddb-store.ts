@@ -68,9 +68,37 @@ export class IndexedDbStore implements QnoxLocalStore {
   #quarantineListener: ((report: QuarantineReport) => void) | undefined;
   #range: typeof IDBKeyRange | undefined;
 
+  #releaseLock: (() => void) | undefined;
+
   constructor(options: IndexedDbStoreOptions = {}) {
     this.#options = options;
     this.#name = options.name ?? 'qnox-offline-sync';
+  }
+
+  get shareKey(): string {
+    return `idb:${this.#name}`;
+  }
+
+  /**
+   * One drainer per database across tabs and workers: a Web Lock held until
+   * `close()` (or the tab goes away). Without Web Locks, every context drains;
+   * idempotency keys still keep the effect single.
+   */
+  acquireDrainLock(): Promise<boolean> {
+    if (this.#releaseLock) return Promise.resolve(true);
+    const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+    if (!locks) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      void locks
+        .request(`qnox-drain:${this.#name}`, { ifAvailable: true }, (lock) => {
+          if (!lock) return resolve(false);
+          resolve(true);
+          return new Promise<void>((release) => {
+            this.#releaseLock = release;
+          });
+        })
+        .catch(() => resolve(false));
+    });
   }
 
   async init(): Promise<void> {
@@ -247,6 +275,8 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async close(): Promise<void> {
+    this.#releaseLock?.();
+    this.#releaseLock = undefined;
     const db = this.#db;
     this.#db = undefined;
     (await db?.catch(() => undefined))?.close();
