@@ -72,7 +72,7 @@ export class TestServer {
   #nextItem = 1;
   url = '';
 
-  async start(): Promise<string> {
+  async start(port = 0): Promise<string> {
     this.#server = createServer((req, res) => {
       this.inflight++;
       this.maxInflight = Math.max(this.maxInflight, this.inflight);
@@ -84,7 +84,7 @@ export class TestServer {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
     });
-    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.#server!.listen(port, '127.0.0.1', resolve));
     this.#port = (this.#server.address() as AddressInfo).port;
     this.url = `http://127.0.0.1:${this.#port}`;
     return this.url;
@@ -228,6 +228,7 @@ export class TestServer {
           [...this.items].map(([itemId, r]) => ({ id: itemId, ...(r.value as object) })),
         );
       if (method !== 'POST') return json(405, { error: 'method not allowed' });
+      while (this.items.has(String(this.#nextItem))) this.#nextItem++;
       const newId = String(this.#nextItem++);
       this.items.set(newId, { value: body, version: 1 });
       return json(

@@ -1,0 +1,14 @@
+/** `npm start`: the demo app on 127.0.0.1 (PORT, default 8787); Ctrl-C stops it. */
+import { startDemoServer } from './demo-server.js';
+
+const demo = await startDemoServer(Number(process.env.PORT ?? 8787));
+console.log(`qnox-offline-sync demo: open ${demo.url}/`);
+console.log(`  outage on:  curl -X POST '${demo.url}/admin/outage?on=1'`);
+console.log(`  outage off: curl -X POST '${demo.url}/admin/outage?on=0'`);
+console.log(`  conflict:   curl -X POST ${demo.url}/admin/edit/1   (then press +1 on that order)`);
+const stop = async () => {
+  await demo.close();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

@@ -1,0 +1,195 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoServer } from '../demo/demo-server.js';
+import { launchBrowser } from './helpers/browser.js';
+import { until } from './helpers/harness.js';
+import { startPageServer } from './helpers/page-server.js';
+import type { TestServer } from './helpers/test-server.js';
+
+let browser: Browser;
+let pages: { server: TestServer; url: string };
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  pages = await startPageServer({
+    conformance: '../browser/conformance-page.ts',
+    tab: '../browser/tab-page.ts',
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await pages?.server.stop();
+});
+
+async function openTab(
+  context: Awaited<ReturnType<Browser['newContext']>>,
+  tab: string | number,
+): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${pages.url}/tab.html?tab=${tab}`);
+  await page.waitForFunction(() => document.title === 'ready');
+  return page;
+}
+
+type Qnox = { qnox: import('../src/index.js').QnoxSync; settled: string[] };
+
+describe('in real Chromium', () => {
+  it('the store conformance suite passes on Chromium IndexedDB (plain and encrypted)', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${pages.url}/conformance.html`);
+    await page.waitForFunction(() => document.title === 'ready');
+    const results = await page.evaluate(() =>
+      (
+        window as unknown as {
+          runConformance: () => Promise<{ name: string; ok: boolean; error?: string }[]>;
+        }
+      ).runConformance(),
+    );
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(results.length).toBeGreaterThanOrEqual(20);
+    await context.close();
+  });
+
+  it('demo app: offline edits survive a reload offline and reach the server once each when back online', async () => {
+    const demo = await startDemoServer();
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${demo.url}/`);
+      await page.waitForSelector('body[data-ready=true]');
+      await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+      await page.reload();
+      await page.waitForSelector('body[data-ready=true]');
+      expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+
+      await context.setOffline(true);
+      await page.fill('input[name=name]', 'Plums');
+      await page.click('form button');
+      await page.click('li[data-id="2"] button:text("+1")');
+      await page.click('li[data-id="1"] button:text("Delete")');
+      await page.waitForFunction(
+        () => (window as unknown as Qnox).qnox.onSyncStatus.value.pending === 3,
+      );
+      expect(demo.api.effects).toHaveLength(0);
+
+      await page.reload();
+      await page.waitForSelector('body[data-ready=true]');
+      expect(await page.textContent('#counts')).toContain('3 pending');
+      expect(await page.textContent('#source')).toContain('from cache');
+
+      await context.setOffline(false);
+      await until(() => demo.api.effects.length === 3, 15_000);
+      await page.waitForFunction(
+        () => (window as unknown as Qnox).qnox.onSyncStatus.value.pending === 0,
+      );
+      const items = [...demo.api.items.values()].map((r) => r.value);
+      expect(items).toEqual([
+        { name: 'Pears', qty: 6 },
+        { name: 'Plums', qty: 1 },
+      ]);
+      expect(new Set(demo.api.effects.map((e) => e.key)).size).toBe(3);
+    } finally {
+      await context.close();
+      await demo.close();
+    }
+  });
+
+  it('four tabs queue offline, then deliver together: each key once; closing the leader mid-drain hands over', async () => {
+    pages.server.faultPolicy = (req) =>
+      req.method === 'POST' ? { kind: 'slow', ms: 25 } : undefined;
+    const context = await browser.newContext();
+    try {
+      const tabs: Page[] = [];
+      for (let i = 0; i < 4; i++) tabs.push(await openTab(context, i));
+      await context.setOffline(true);
+      await Promise.all(
+        tabs.map((page, i) =>
+          page.evaluate(async (tab) => {
+            const w = window as unknown as Qnox;
+            for (let n = 0; n < 10; n++) {
+              const m = await w.qnox.post(
+                `/streams/tab${tab}`,
+                { n },
+                { orderingKey: `tab${tab}` },
+              );
+              void m.result.then(() => w.settled.push(m.id));
+            }
+          }, i),
+        ),
+      );
+      const senders = () =>
+        new Set(
+          pages.server.requestsTo('POST', '/streams/tab').map((r) => r.headers.authorization),
+        );
+      await context.setOffline(false);
+      await until(() => pages.server.effects.length >= 8, 15_000);
+      expect(senders().size).toBe(1);
+      const leader = Number(String([...senders()][0]).replace('Bearer tab-', ''));
+      await tabs[leader]!.close();
+      await until(() => new Set(pages.server.effects.map((e) => e.key)).size === 40, 30_000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+
+      expect(pages.server.effects).toHaveLength(40);
+      for (let i = 0; i < 4; i++)
+        expect(pages.server.streams.get(`tab${i}`)).toEqual([...Array(10).keys()]);
+      expect(senders().size).toBe(2);
+      for (const [i, page] of tabs.entries()) {
+        if (i === leader) continue;
+        await page.waitForFunction(
+          () => (window as unknown as Qnox).settled.length === 10,
+          undefined,
+          { timeout: 10_000 },
+        );
+      }
+    } finally {
+      pages.server.faultPolicy = undefined;
+      await context.close();
+    }
+  });
+
+  it('reloading the page at 50 random points during the drain loses and doubles nothing', async () => {
+    pages.server.faultPolicy = (req) =>
+      req.method === 'POST' ? { kind: 'slow', ms: 3 } : undefined;
+    const context = await browser.newContext();
+    try {
+      const page = await openTab(context, 'reload');
+      const acked: string[] = [];
+      let seed = 11;
+      const random = () => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+        return seed / 2 ** 31;
+      };
+      for (let round = 0; round < 50; round++) {
+        const keys = await page.evaluate(async (r) => {
+          const w = window as unknown as Qnox;
+          const out: string[] = [];
+          for (let n = 0; n < 3; n++)
+            out.push(
+              (await w.qnox.post('/streams/reload', { n: r * 3 + n }, { orderingKey: 'reload' }))
+                .idempotencyKey,
+            );
+          return out;
+        }, round);
+        acked.push(...keys);
+        await new Promise((resolve) => setTimeout(resolve, random() * 30));
+        await page.reload();
+        await page.waitForFunction(() => document.title === 'ready');
+      }
+      const pending = () => page.evaluate(() => (window as unknown as Qnox).qnox.pendingCount());
+      await until(async () => (await pending()) === 0, 30_000);
+      expect(await page.evaluate(() => (window as unknown as Qnox).qnox.deadLetters())).toEqual([]);
+      const effects = pages.server.effects
+        .filter((e) => e.path === '/streams/reload')
+        .map((e) => e.key);
+      expect(new Set(effects).size).toBe(effects.length);
+      for (const key of acked) expect(effects).toContain(key);
+      const seen = pages.server.streams.get('reload') ?? [];
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    } finally {
+      pages.server.faultPolicy = undefined;
+      await context.close();
+    }
+  });
+});
