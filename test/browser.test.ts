@@ -96,6 +96,54 @@ describe('in real Chromium', () => {
     }
   });
 
+  it("the service worker's sync event drains a queue written offline, with no page of the app open", async () => {
+    const demo = await startDemoServer();
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${demo.url}/`);
+      await page.waitForSelector('body[data-ready=true]');
+      await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+      await context.setOffline(true);
+      await page.fill('input[name=name]', 'Figs');
+      await page.click('form button');
+      await page.fill('input[name=name]', 'Kiwis');
+      await page.click('form button');
+      await page.waitForFunction(
+        () => (window as unknown as Qnox).qnox.onSyncStatus.value.pending === 2,
+      );
+      const blank = await context.newPage();
+      await page.close();
+      await context.setOffline(false);
+      // Nothing drains on its own: no page is open, and the worker waits for its sync event.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(demo.api.effects).toHaveLength(0);
+
+      const cdp = await context.newCDPSession(blank);
+      const registrations: { registrationId: string; scopeURL: string }[] = [];
+      cdp.on(
+        'ServiceWorker.workerRegistrationUpdated',
+        (e: { registrations: typeof registrations }) => registrations.push(...e.registrations),
+      );
+      await cdp.send('ServiceWorker.enable');
+      await until(() => registrations.some((r) => r.scopeURL.startsWith(demo.url)));
+      const registration = registrations.find((r) => r.scopeURL.startsWith(demo.url))!;
+      await cdp.send('ServiceWorker.dispatchSyncEvent', {
+        origin: demo.url,
+        registrationId: registration.registrationId,
+        tag: 'qnox-sync',
+        lastChance: false,
+      });
+      await until(() => demo.api.effects.length === 2, 15_000);
+      expect([...demo.api.items.values()].map((r) => (r.value as { name: string }).name)).toEqual(
+        expect.arrayContaining(['Figs', 'Kiwis']),
+      );
+    } finally {
+      await context.close();
+      await demo.close();
+    }
+  });
+
   it('four tabs queue offline, then deliver together: each key once; closing the leader mid-drain hands over', async () => {
     pages.server.faultPolicy = (req) =>
       req.method === 'POST' ? { kind: 'slow', ms: 25 } : undefined;
