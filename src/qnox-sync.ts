@@ -194,6 +194,11 @@ export class QnoxSync {
     }
   }
 
+  /** The absolute URL a path resolves to (joined to `baseUrl`, origin-checked), as writes and events carry it. */
+  url(path: string): string {
+    return resolveUrl(this.#options.base, path, this.#options.allowed);
+  }
+
   /** Queues a POST. Resolves once durably stored; `result` settles with the server's answer. */
   post(path: string, data?: unknown, options: MutationOptions = {}): Promise<MutationHandle> {
     return this.#mutate('POST', path, data, options);

@@ -14,6 +14,7 @@ beforeAll(async () => {
   pages = await startPageServer({
     conformance: '../browser/conformance-page.ts',
     tab: '../browser/tab-page.ts',
+    react: '../browser/react-page.ts',
   });
 }, 60_000);
 
@@ -144,6 +145,35 @@ describe('in real Chromium', () => {
     }
   });
 
+  it('React hooks re-render on status changes and on writes to the queried collection', async () => {
+    pages.server.items.clear();
+    pages.server.editItem('1', { name: 'Apples', qty: 1 });
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${pages.url}/react.html`);
+      await page.waitForFunction(() => document.title === 'ready');
+      await page.waitForFunction(
+        () => document.getElementById('items')?.textContent === 'Apples=1',
+      );
+      expect(await page.textContent('#status')).toBe('idle:0');
+      await context.setOffline(true);
+      await page.evaluate(() =>
+        (window as unknown as Qnox).qnox.post('/items', { name: 'Pears', qty: 2 }),
+      );
+      await page.waitForFunction(
+        () => document.getElementById('status')?.textContent === 'offline:1',
+      );
+      await context.setOffline(false);
+      await page.waitForFunction(
+        () => document.getElementById('items')?.textContent === 'Apples=1Pears=2',
+      );
+      await page.waitForFunction(() => document.getElementById('status')?.textContent === 'idle:0');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('four tabs queue offline, then deliver together: each key once; closing the leader mid-drain hands over', async () => {
     pages.server.faultPolicy = (req) =>
       req.method === 'POST' ? { kind: 'slow', ms: 25 } : undefined;
@@ -167,19 +197,20 @@ describe('in real Chromium', () => {
           }, i),
         ),
       );
+      const tabEffects = () => pages.server.effects.filter((e) => e.path.startsWith('/streams/tab'));
       const senders = () =>
         new Set(
           pages.server.requestsTo('POST', '/streams/tab').map((r) => r.headers.authorization),
         );
       await context.setOffline(false);
-      await until(() => pages.server.effects.length >= 8, 15_000);
+      await until(() => tabEffects().length >= 8, 15_000);
       expect(senders().size).toBe(1);
       const leader = Number(String([...senders()][0]).replace('Bearer tab-', ''));
       await tabs[leader]!.close();
-      await until(() => new Set(pages.server.effects.map((e) => e.key)).size === 40, 30_000);
+      await until(() => new Set(tabEffects().map((e) => e.key)).size === 40, 30_000);
       await new Promise((resolve) => setTimeout(resolve, 300));
 
-      expect(pages.server.effects).toHaveLength(40);
+      expect(tabEffects()).toHaveLength(40);
       for (let i = 0; i < 4; i++)
         expect(pages.server.streams.get(`tab${i}`)).toEqual([...Array(10).keys()]);
       expect(senders().size).toBe(2);

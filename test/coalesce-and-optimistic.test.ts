@@ -82,6 +82,17 @@ describe('read your own writes', () => {
     expect((await h.sync.get('/items', { strategy: 'cacheOnly' })).stale).toBe(true);
   });
 
+  it('an acknowledged POST marks its collection stale and never caches the new member as the collection', async () => {
+    const h = await withItem();
+    await h.sync.get('/items');
+    const post = await h.sync.post('/items', { title: 'new' });
+    await h.sync.sync();
+    await post.result;
+    const list = await h.sync.get('/items', { strategy: 'cacheOnly' });
+    expect(Array.isArray(list.data)).toBe(true);
+    expect(list.stale).toBe(true);
+  });
+
   it('an optimistic update shows at once, flagged, and stays after the write is acknowledged', async () => {
     const h = await withItem();
     await h.sync.patch(

@@ -75,8 +75,11 @@ export class CacheWrites {
     }
     const entry = await this.#entry(task.url);
     const pending = entry?.pending?.filter((p) => p.taskId !== task.id) ?? [];
+    // A PUT/PATCH answer with an ETag is the resource at that URL; a POST answer is a new member, not the collection.
     const representation =
-      task.method !== 'DELETE' && newEtag !== undefined && response.body !== null;
+      (task.method === 'PUT' || task.method === 'PATCH') &&
+      newEtag !== undefined &&
+      response.body !== null;
     if (entry && pending.length > 0) {
       await this.deps.store.putCache({ ...entry, pending });
     } else if (representation) {

@@ -17,6 +17,7 @@ export async function startPageServer(
       format: 'esm',
       target: 'es2022',
       platform: 'browser',
+      define: { 'process.env.NODE_ENV': '"production"' },
     });
     files.set(`/${name}.js`, { type: 'text/javascript', body: out.outputFiles[0]!.text });
     files.set(`/${name}.html`, {
