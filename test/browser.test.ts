@@ -197,7 +197,8 @@ describe('in real Chromium', () => {
           }, i),
         ),
       );
-      const tabEffects = () => pages.server.effects.filter((e) => e.path.startsWith('/streams/tab'));
+      const tabEffects = () =>
+        pages.server.effects.filter((e) => e.path.startsWith('/streams/tab'));
       const senders = () =>
         new Set(
           pages.server.requestsTo('POST', '/streams/tab').map((r) => r.headers.authorization),

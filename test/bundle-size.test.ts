@@ -1,0 +1,41 @@
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * Size of what a browser app ships: the root entry plus the IndexedDB store,
+ * minified and gzipped, tree-shaken from a real import. The issue's target is
+ * 6 kB; today's figure is ~14.3 kB, so this budget only stops growth (see CHANGELOG).
+ */
+const BUDGET_BYTES = 15 * 1024;
+
+async function gzippedSize(source: string): Promise<number> {
+  const out = await build({
+    stdin: { contents: source, resolveDir: new URL('..', import.meta.url).pathname, loader: 'ts' },
+    bundle: true,
+    minify: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+  });
+  return gzipSync(out.outputFiles[0]!.contents).length;
+}
+
+describe('bundle budget', () => {
+  it(`root entry + IndexedDB store stays under ${BUDGET_BYTES / 1024} kB min+gz, and pulls in no Node code`, async () => {
+    const size = await gzippedSize(
+      "import { QnoxSync } from './src/index.ts'; import { IndexedDbStore } from './src/indexeddb.ts'; export { QnoxSync, IndexedDbStore };",
+    );
+    console.log(`root + indexeddb: ${(size / 1024).toFixed(2)} kB min+gz`);
+    expect(size).toBeLessThanOrEqual(BUDGET_BYTES);
+  });
+
+  it('the service-worker and react entries add little on top of the root', async () => {
+    const root = await gzippedSize("export { QnoxSync } from './src/index.ts';");
+    const withSw = await gzippedSize(
+      "export { QnoxSync } from './src/index.ts'; export * from './src/service-worker.ts';",
+    );
+    expect(withSw - root).toBeLessThan(1024);
+  });
+});
