@@ -81,6 +81,36 @@ describe('IndexedDbStore', () => {
     expect(server.effects).toHaveLength(20);
   });
 
+  it('opens a database written by schema version 1 and upgrades it in place, keeping the queue', async () => {
+    const idb = new IDBFactory();
+    const { sampleTask } = await import('../src/testing/index.js');
+    const task = sampleTask({ orderingKey: 'old', nextAttemptAt: 0 });
+    await new Promise<void>((resolve) => {
+      const req = idb.open('legacy', 1);
+      req.onupgradeneeded = () => {
+        const db = req.result;
+        const tasks = db.createObjectStore('tasks', { keyPath: 'seq', autoIncrement: true });
+        tasks.createIndex('byId', 'id', { unique: true });
+        tasks.createIndex('byKey', ['orderingKey', 'seq']);
+        tasks.createIndex('due', ['headDue', 'seq']);
+        db.createObjectStore('dead', { keyPath: 'id' });
+        db.createObjectStore('cache', { keyPath: 'key' }).createIndex('expiresAt', 'expiresAt');
+        db.createObjectStore('quarantine', { autoIncrement: true });
+        tasks.add({ ...task, headDue: 0 });
+      };
+      req.onsuccess = () => {
+        req.result.close();
+        resolve();
+      };
+    });
+    const store = new IndexedDbStore({ name: 'legacy', indexedDB: idb, IDBKeyRange });
+    await store.init();
+    close = () => store.close();
+    expect((await store.dueTasks({ now: 0, limit: 5 })).map((t) => t.id)).toEqual([task.id]);
+    await store.putMeta('k', 'v');
+    expect(await store.getMeta('k')).toBe('v');
+  });
+
   it('a burst of enqueues fired together shares transactions and keeps per-key order', async () => {
     const store = new IndexedDbStore({ name: 'burst', indexedDB: new IDBFactory(), IDBKeyRange });
     await store.init();

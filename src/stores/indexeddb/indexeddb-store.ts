@@ -8,38 +8,12 @@ import {
 } from '../../outbox/records.js';
 import type { ClearOptions, QnoxLocalStore, QuarantineReport } from '../local-store.js';
 import { committed, isQuotaError, request, walk } from './idb-helpers.js';
+import type { IndexedDbStoreOptions } from './indexeddb-options.js';
 import { SCHEMA_VERSION, upgrade } from './schema.js';
+import { removeRow, removeRowBySeq, type TaskRow } from './task-rows.js';
+import { WebLock } from './web-lock.js';
 
-/** Options of {@link IndexedDbStore}. */
-export interface IndexedDbStoreOptions {
-  /**
-   * Database name; one database per app (and per user, if you want hard separation).
-   * @default 'qnox-offline-sync'
-   * @example 'orders-app'
-   */
-  name?: string;
-  /**
-   * The IndexedDB factory.
-   * @default globalThis.indexedDB, read when the store opens (so importing in Node never throws)
-   * @example new IDBFactory() // from fake-indexeddb
-   */
-  indexedDB?: IDBFactory;
-  /**
-   * The `IDBKeyRange` of the same implementation as `indexedDB`.
-   * @default globalThis.IDBKeyRange
-   * @example IDBKeyRange // from fake-indexeddb
-   */
-  IDBKeyRange?: typeof IDBKeyRange;
-  /**
-   * Ask the browser to keep this origin's storage under pressure (`navigator.storage.persist()`).
-   * @default true
-   * @example false
-   */
-  persist?: boolean;
-}
-
-/** A task row: the record plus `headDue`, present only on the head of its ordering key (the due index). */
-type TaskRow = TaskRecord & { headDue?: number };
+export type { IndexedDbStoreOptions } from './indexeddb-options.js';
 
 const T = 'tasks';
 const D = 'dead';
@@ -68,7 +42,7 @@ export class IndexedDbStore implements QnoxLocalStore {
   #quarantineListener: ((report: QuarantineReport) => void) | undefined;
   #range: typeof IDBKeyRange | undefined;
 
-  #releaseLock: (() => void) | undefined;
+  #lock: WebLock | undefined;
 
   constructor(options: IndexedDbStoreOptions = {}) {
     this.#options = options;
@@ -85,20 +59,8 @@ export class IndexedDbStore implements QnoxLocalStore {
    * idempotency keys still keep the effect single.
    */
   acquireDrainLock(): Promise<boolean> {
-    if (this.#releaseLock) return Promise.resolve(true);
-    const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
-    if (!locks) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      void locks
-        .request(`qnox-drain:${this.#name}`, { ifAvailable: true }, (lock) => {
-          if (!lock) return resolve(false);
-          resolve(true);
-          return new Promise<void>((release) => {
-            this.#releaseLock = release;
-          });
-        })
-        .catch(() => resolve(false));
-    });
+    this.#lock ??= new WebLock(`qnox-drain:${this.#name}`);
+    return this.#lock.acquire();
   }
 
   async init(): Promise<void> {
@@ -275,8 +237,7 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async close(): Promise<void> {
-    this.#releaseLock?.();
-    this.#releaseLock = undefined;
+    this.#lock?.release();
     const db = this.#db;
     this.#db = undefined;
     (await db?.catch(() => undefined))?.close();
@@ -376,37 +337,6 @@ export class IndexedDbStore implements QnoxLocalStore {
       await request(tx.objectStore(Q).add(report));
     });
     this.#quarantineListener?.(report);
-  }
-}
-
-async function removeRow(
-  tasks: IDBObjectStore,
-  id: string,
-  keys: typeof IDBKeyRange,
-): Promise<void> {
-  const seq = await request(tasks.index('byId').getKey(id));
-  if (seq !== undefined) await removeRowBySeq(tasks, seq as number, keys);
-}
-
-/** Deletes a row; if it was the head of its key, the next task of that key becomes the head. */
-async function removeRowBySeq(
-  tasks: IDBObjectStore,
-  seq: number,
-  keys: typeof IDBKeyRange,
-): Promise<void> {
-  const row = (await request(tasks.get(seq))) as TaskRow | undefined;
-  if (!row) return;
-  await request(tasks.delete(seq));
-  if (row.headDue === undefined || typeof row.orderingKey !== 'string') return;
-  const range = keys.bound(
-    [row.orderingKey, seq],
-    [row.orderingKey, Number.POSITIVE_INFINITY],
-    true,
-  );
-  const cursor = await request(tasks.index('byKey').openCursor(range));
-  if (cursor) {
-    const next = cursor.value as TaskRow;
-    await request(cursor.update({ ...next, headDue: next.nextAttemptAt }));
   }
 }
 

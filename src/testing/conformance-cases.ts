@@ -1,0 +1,310 @@
+import { type NewTaskRecord, RECORD_VERSION, type TaskRecord } from '../outbox/records.js';
+import type { QnoxLocalStore } from '../stores/local-store.js';
+import type { StoreFactory } from './store-conformance.js';
+
+export interface Case {
+  readonly name: string;
+  readonly needs?: 'reopen' | 'corrupt';
+  run(store: QnoxLocalStore, factory: StoreFactory): Promise<QnoxLocalStore | undefined>;
+}
+
+let counter = 0;
+
+/** A task input for tests; override any field. */
+export function sampleTask(overrides: Partial<NewTaskRecord> = {}): NewTaskRecord {
+  counter++;
+  return {
+    v: RECORD_VERSION,
+    id: `task-${counter}-${Math.random().toString(36).slice(2)}`,
+    idempotencyKey: `key-${counter}`,
+    method: 'POST',
+    url: 'https://api.example.com/items',
+    headers: { 'x-test': 'yes' },
+    body: { kind: 'json', value: { n: counter, nested: { list: [1, 'two', null] } } },
+    orderingKey: '/items',
+    createdAt: 1_000,
+    attempts: 0,
+    nextAttemptAt: 1_000,
+    ...overrides,
+  };
+}
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new Error(`Store conformance: ${message}`);
+}
+
+/** JSON with sorted object keys: records are compared by content, not by key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)),
+        )
+      : v,
+  );
+}
+
+function same(actual: unknown, expected: unknown, message: string): void {
+  const a = canonical(actual);
+  const e = canonical(expected);
+  if (a !== e) throw new Error(`Store conformance: ${message}\n  expected ${e}\n  actual   ${a}`);
+}
+
+const ids = (tasks: readonly TaskRecord[]) => tasks.map((t) => t.id);
+
+export const cases: Case[] = [
+  {
+    name: 'enqueue assigns increasing seq and keeps every field',
+    async run(store) {
+      const a = sampleTask({ body: { kind: 'text', value: 'plain' }, timeoutMs: 5 });
+      const b = sampleTask();
+      const sa = await store.enqueue(a);
+      const sb = await store.enqueue(b);
+      check(sb.seq > sa.seq, 'seq must increase');
+      same(
+        await store.getTask(a.id),
+        { ...a, seq: sa.seq },
+        'getTask returns the record as enqueued',
+      );
+      same(await store.pendingCount(), 2, 'pendingCount');
+      return undefined;
+    },
+  },
+  {
+    name: 'dueTasks returns only the head of each ordering key, earliest due first, within limit',
+    async run(store) {
+      const a1 = sampleTask({ orderingKey: 'a', nextAttemptAt: 10 });
+      const b1 = sampleTask({ orderingKey: 'b', nextAttemptAt: 5 });
+      const a2 = sampleTask({ orderingKey: 'a', nextAttemptAt: 1 });
+      const c1 = sampleTask({ orderingKey: 'c', nextAttemptAt: 50 });
+      for (const t of [a1, b1, a2, c1]) await store.enqueue(t);
+      same(ids(await store.dueTasks({ now: 20, limit: 10 })), [b1.id, a1.id], 'heads due by 20');
+      same(ids(await store.dueTasks({ now: 20, limit: 1 })), [b1.id], 'limit');
+      same(ids(await store.dueTasks({ now: 4, limit: 10 })), [], 'nothing due at 4');
+      same(await store.nextDueAt(), 5, 'nextDueAt is the earliest head');
+      return undefined;
+    },
+  },
+  {
+    name: 'a head in backoff blocks only its own key',
+    async run(store) {
+      const a1 = await store.enqueue(sampleTask({ orderingKey: 'a', nextAttemptAt: 0 }));
+      const a2 = await store.enqueue(sampleTask({ orderingKey: 'a', nextAttemptAt: 0 }));
+      const b1 = await store.enqueue(sampleTask({ orderingKey: 'b', nextAttemptAt: 0 }));
+      await store.updateTask({ ...a1, attempts: 1, nextAttemptAt: 500 });
+      same(ids(await store.dueTasks({ now: 100, limit: 10 })), [b1.id], 'a2 waits behind a1');
+      same((await store.getTask(a1.id))?.attempts, 1, 'update persisted');
+      same(
+        ids(await store.dueTasks({ now: 500, limit: 10 })),
+        [b1.id, a1.id],
+        'a1 due again at 500',
+      );
+      check(
+        !ids(await store.dueTasks({ now: 1e15, limit: 10 })).includes(a2.id),
+        'a2 never before a1',
+      );
+      return undefined;
+    },
+  },
+  {
+    name: 'removing a head promotes the next task of its key; removing a middle task keeps order',
+    async run(store) {
+      const t = [] as TaskRecord[];
+      for (let i = 0; i < 4; i++)
+        t.push(await store.enqueue(sampleTask({ orderingKey: 'k', nextAttemptAt: 0 })));
+      await store.removeTask(t[2]!.id);
+      await store.removeTask(t[0]!.id);
+      same(ids(await store.dueTasks({ now: 0, limit: 10 })), [t[1]!.id], 'second becomes head');
+      await store.removeTask(t[1]!.id);
+      same(ids(await store.dueTasks({ now: 0, limit: 10 })), [t[3]!.id], 'fourth follows');
+      await store.removeTask('missing');
+      same(await store.pendingCount(), 1, 'count after removals');
+      same(ids(await store.listTasks(10)), [t[3]!.id], 'listTasks');
+      return undefined;
+    },
+  },
+  {
+    name: 'listTasks returns queued tasks in enqueue order',
+    async run(store) {
+      const t = [] as TaskRecord[];
+      for (const key of ['x', 'y', 'x', 'z'])
+        t.push(await store.enqueue(sampleTask({ orderingKey: key })));
+      same(ids(await store.listTasks(3)), ids(t.slice(0, 3)), 'first three by seq');
+      return undefined;
+    },
+  },
+  {
+    name: 'dead letters leave the queue atomically and can be listed and removed',
+    async run(store) {
+      const a1 = await store.enqueue(sampleTask({ orderingKey: 'a', nextAttemptAt: 0 }));
+      const a2 = await store.enqueue(sampleTask({ orderingKey: 'a', nextAttemptAt: 0 }));
+      await store.addDeadLetter({
+        v: RECORD_VERSION,
+        task: { ...a1, attempts: 3 },
+        reason: 'rejected',
+        failedAt: 42,
+        lastResponse: { status: 400, data: { error: 'bad' } },
+      });
+      same(await store.pendingCount(), 1, 'one left queued');
+      same(await store.deadLetterCount(), 1, 'one dead letter');
+      same(ids(await store.dueTasks({ now: 0, limit: 10 })), [a2.id], 'next of key promoted');
+      const [dead] = await store.deadLetters();
+      same(dead?.task.id, a1.id, 'dead letter id');
+      same(dead?.lastResponse, { status: 400, data: { error: 'bad' } }, 'last response kept');
+      same(
+        (await store.removeDeadLetter(a1.id))?.reason,
+        'rejected',
+        'removeDeadLetter returns it',
+      );
+      same(await store.deadLetterCount(), 0, 'none left');
+      same(await store.removeDeadLetter(a1.id), undefined, 'second remove finds nothing');
+      await store.addDeadLetter({ v: RECORD_VERSION, task: a2, reason: 'conflict', failedAt: 43 });
+      await store.addDeadLetter({ v: RECORD_VERSION, task: a2, reason: 'conflict', failedAt: 44 });
+      same(await store.deadLetterCount(), 1, 'the same write dead-lettered twice counts once');
+      return undefined;
+    },
+  },
+  {
+    name: 'cache entries are stored, read, deleted and purged by expiry',
+    async run(store) {
+      const entry = (key: string, expiresAt: number) => ({
+        v: RECORD_VERSION,
+        key,
+        url: `https://api.example.com/${key}`,
+        status: 200,
+        headers: { etag: '"1"' },
+        body: { kind: 'json' as const, value: [1, { a: 'b' }] },
+        storedAt: 0,
+        expiresAt,
+      });
+      await store.putCache(entry('old', 100));
+      await store.putCache(entry('stale', 900));
+      await store.putCache(entry('fresh', 5_000));
+      same(await store.getCache('fresh'), entry('fresh', 5_000), 'round trip');
+      same(await store.getCache('nope'), undefined, 'miss');
+      same(await store.purgeExpiredCache(1_000, 200), 1, 'only entries past expiry + keepStale');
+      same(await store.getCache('old'), undefined, 'old purged');
+      check((await store.getCache('stale')) !== undefined, 'stale kept within keepStale');
+      await store.deleteCache('fresh');
+      same(await store.getCache('fresh'), undefined, 'deleted');
+      return undefined;
+    },
+  },
+  {
+    name: 'clear wipes the cache, and the outbox only when asked',
+    async run(store) {
+      await store.enqueue(sampleTask());
+      await store.putCache({
+        v: 1,
+        key: 'k',
+        url: 'u',
+        status: 200,
+        headers: {},
+        body: null,
+        storedAt: 0,
+        expiresAt: 1,
+      });
+      await store.clear({ cache: true, outbox: false });
+      same(await store.getCache('k'), undefined, 'cache cleared');
+      same(await store.pendingCount(), 1, 'outbox kept');
+      await store.clear({ cache: false, outbox: true });
+      same(await store.pendingCount(), 0, 'outbox cleared');
+      same(await store.dueTasks({ now: 1e15, limit: 5 }), [], 'no heads left');
+      same(await store.nextDueAt(), undefined, 'no next due');
+      return undefined;
+    },
+  },
+  {
+    name: 'meta values survive clear()',
+    async run(store) {
+      if (!store.putMeta || !store.getMeta) return undefined;
+      await store.putMeta('salt', 'abc');
+      await store.clear({ cache: true, outbox: true });
+      same(await store.getMeta('salt'), 'abc', 'meta kept');
+      same(await store.getMeta('other'), undefined, 'missing meta');
+      return undefined;
+    },
+  },
+  {
+    name: 'concurrent enqueues all land with distinct seq, in per-key order',
+    async run(store) {
+      const inputs = Array.from({ length: 200 }, (_, i) =>
+        sampleTask({ orderingKey: `k${i % 7}`, nextAttemptAt: 0 }),
+      );
+      const stored = await Promise.all(inputs.map((t) => store.enqueue(t)));
+      same(new Set(stored.map((t) => t.seq)).size, 200, 'distinct seq');
+      same(await store.pendingCount(), 200, 'all counted');
+      const heads = await store.dueTasks({ now: 0, limit: 100 });
+      same(heads.length, 7, 'one head per key');
+      for (const head of heads) {
+        const first = stored
+          .filter((t) => t.orderingKey === head.orderingKey)
+          .sort((a, b) => a.seq - b.seq)[0];
+        same(head.id, first?.id, `head of ${head.orderingKey} is its lowest seq`);
+      }
+      return undefined;
+    },
+  },
+  {
+    name: 'queued tasks, dead letters and cache survive close and reopen',
+    needs: 'reopen',
+    async run(store, factory) {
+      const a = await store.enqueue(sampleTask({ orderingKey: 'a', nextAttemptAt: 7 }));
+      const b = await store.enqueue(sampleTask({ orderingKey: 'a', nextAttemptAt: 7 }));
+      const c = await store.enqueue(sampleTask({ orderingKey: 'c', nextAttemptAt: 7 }));
+      await store.addDeadLetter({
+        v: RECORD_VERSION,
+        task: c,
+        reason: 'max-attempts',
+        failedAt: 9,
+      });
+      await store.putCache({
+        v: 1,
+        key: 'k',
+        url: 'u',
+        status: 200,
+        headers: {},
+        body: { kind: 'text', value: 'hi' },
+        storedAt: 0,
+        expiresAt: 99,
+      });
+      const reopened = await factory.reopen!(store);
+      same(await reopened.pendingCount(), 2, 'tasks survive');
+      same(ids(await reopened.dueTasks({ now: 7, limit: 10 })), [a.id], 'order survives');
+      same(await reopened.getTask(b.id), b, 'record survives intact');
+      same(
+        (await reopened.deadLetters()).map((d) => d.task.id),
+        [c.id],
+        'dead letters survive',
+      );
+      same((await reopened.getCache('k'))?.body, { kind: 'text', value: 'hi' }, 'cache survives');
+      const next = await reopened.enqueue(sampleTask());
+      check(next.seq > b.seq, 'seq keeps increasing after reopen');
+      return reopened;
+    },
+  },
+  {
+    name: 'a corrupt record is quarantined and reported; the rest of the queue keeps flowing',
+    needs: 'corrupt',
+    async run(store, factory) {
+      const reports: string[] = [];
+      store.onQuarantine?.((report) => reports.push(report.id ?? '?'));
+      const a1 = await store.enqueue(sampleTask({ orderingKey: 'a', nextAttemptAt: 0 }));
+      const a2 = await store.enqueue(sampleTask({ orderingKey: 'a', nextAttemptAt: 0 }));
+      const b1 = await store.enqueue(sampleTask({ orderingKey: 'b', nextAttemptAt: 0 }));
+      await factory.corrupt!(store, a1.id);
+      const first = ids(await store.dueTasks({ now: 0, limit: 10 }));
+      check(!first.includes(a1.id), 'corrupt task not returned');
+      check(first.includes(b1.id), 'other keys keep flowing');
+      same(reports, [a1.id], 'quarantine reported once with the id');
+      same((await store.quarantined?.())?.length, 1, 'quarantine lists it');
+      same(
+        ids(await store.dueTasks({ now: 0, limit: 10 })).sort(),
+        [a2.id, b1.id].sort(),
+        'next of key promoted',
+      );
+      same(await store.pendingCount(), 2, 'count excludes the quarantined record');
+      return undefined;
+    },
+  },
+];
