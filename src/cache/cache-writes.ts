@@ -73,7 +73,9 @@ export class CacheWrites {
       chain.set(oldEtag, newEtag);
       this.#chain.set(url, chain);
     }
-    const entry = await this.#entry(task.url);
+    const others = this.deps.invalidate(task.url);
+    // One round of reads for the resource and everything it invalidates.
+    const [entry, ...stale] = await Promise.all([task.url, ...others].map((u) => this.#entry(u)));
     const pending = entry?.pending?.filter((p) => p.taskId !== task.id) ?? [];
     // A PUT/PATCH answer with an ETag is the resource at that URL; a POST answer is a new member, not the collection.
     const representation =
@@ -87,9 +89,8 @@ export class CacheWrites {
     } else if (entry) {
       await this.deps.store.putCache(expired(entry));
     }
-    for (const other of this.deps.invalidate(task.url)) {
-      const stale = await this.#entry(other);
-      if (stale && !stale.pending?.length) await this.deps.store.putCache(expired(stale));
+    for (const other of stale) {
+      if (other && !other.pending?.length) await this.deps.store.putCache(expired(other));
     }
   }
 

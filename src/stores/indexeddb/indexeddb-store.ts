@@ -86,29 +86,35 @@ export class IndexedDbStore implements QnoxLocalStore {
     const batch = this.#batch;
     this.#batch = [];
     try {
-      const stored = await this.#write([T], async (tx) => {
-        const tasks = tx.objectStore(T);
-        const keys = [...new Set(batch.map((b) => b.input.orderingKey))];
-        // All requests are issued before any is awaited: two round trips per batch, not two per task.
-        const counts = await Promise.all(
-          keys.map((k) =>
-            request(
-              tasks.index('byKey').count(this.#keys().bound([k, 0], [k, Number.POSITIVE_INFINITY])),
+      const stored = await this.#write(
+        [T],
+        async (tx) => {
+          const tasks = tx.objectStore(T);
+          const keys = [...new Set(batch.map((b) => b.input.orderingKey))];
+          // All requests are issued before any is awaited: two round trips per batch, not two per task.
+          const counts = await Promise.all(
+            keys.map((k) =>
+              request(
+                tasks
+                  .index('byKey')
+                  .count(this.#keys().bound([k, 0], [k, Number.POSITIVE_INFINITY])),
+              ),
             ),
-          ),
-        );
-        const occupied = new Set(keys.filter((_, i) => counts[i]! > 0));
-        const seqs = await Promise.all(
-          batch.map(({ input }) => {
-            const isHead = !occupied.has(input.orderingKey);
-            occupied.add(input.orderingKey);
-            return request(
-              tasks.add(isHead ? { ...input, headDue: input.nextAttemptAt } : { ...input }),
-            );
-          }),
-        );
-        return batch.map(({ input }, i): TaskRecord => ({ ...input, seq: seqs[i] as number }));
-      });
+          );
+          const occupied = new Set(keys.filter((_, i) => counts[i]! > 0));
+          const seqs = await Promise.all(
+            batch.map(({ input }) => {
+              const isHead = !occupied.has(input.orderingKey);
+              occupied.add(input.orderingKey);
+              return request(
+                tasks.add(isHead ? { ...input, headDue: input.nextAttemptAt } : { ...input }),
+              );
+            }),
+          );
+          return batch.map(({ input }, i): TaskRecord => ({ ...input, seq: seqs[i] as number }));
+        },
+        'strict',
+      );
       for (const [i, b] of batch.entries()) b.resolve(stored[i]!);
     } catch (error) {
       for (const b of batch) b.reject(error);
@@ -221,7 +227,7 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async putMeta(key: string, value: string): Promise<void> {
-    await this.#write(['meta'], (tx) => request(tx.objectStore('meta').put(value, key)));
+    await this.#write(['meta'], (tx) => request(tx.objectStore('meta').put(value, key)), 'strict');
   }
 
   async quarantined(): Promise<QuarantineReport[]> {
@@ -231,9 +237,13 @@ export class IndexedDbStore implements QnoxLocalStore {
   async clear(options: ClearOptions): Promise<void> {
     const names = [...(options.cache ? [C] : []), ...(options.outbox ? [T, D] : [])];
     if (names.length === 0) return;
-    await this.#write(names, async (tx) => {
-      for (const name of names) await request(tx.objectStore(name).clear());
-    });
+    await this.#write(
+      names,
+      async (tx) => {
+        for (const name of names) await request(tx.objectStore(name).clear());
+      },
+      'strict',
+    );
   }
 
   async close(): Promise<void> {
@@ -290,9 +300,18 @@ export class IndexedDbStore implements QnoxLocalStore {
     }
   }
 
-  async #write<R>(names: string[], run: (tx: IDBTransaction) => Promise<R>): Promise<R> {
+  /**
+   * Strict durability only where a promise acknowledges durability (enqueue, the salt,
+   * a logout wipe). Losing any other write to a crash is safe: a removal or retry
+   * bookkeeping lost means a replay under the same idempotency key.
+   */
+  async #write<R>(
+    names: string[],
+    run: (tx: IDBTransaction) => Promise<R>,
+    durability: IDBTransactionDurability = 'relaxed',
+  ): Promise<R> {
     const db = await this.#open();
-    const tx = db.transaction(names, 'readwrite', { durability: 'strict' });
+    const tx = db.transaction(names, 'readwrite', { durability });
     const done = committed(tx);
     try {
       const result = await run(tx);

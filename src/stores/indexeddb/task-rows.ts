@@ -4,16 +4,20 @@ import { request } from './idb-helpers.js';
 /** A task row: the record plus `headDue`, present only on the head of its ordering key (the due index). */
 export type TaskRow = TaskRecord & { headDue?: number };
 
+/** Deletes the task `id` (two round trips when it was a head, one otherwise). */
 export async function removeRow(
   tasks: IDBObjectStore,
   id: string,
   keys: typeof IDBKeyRange,
 ): Promise<void> {
-  const seq = await request(tasks.index('byId').getKey(id));
-  if (seq !== undefined) await removeRowBySeq(tasks, seq as number, keys);
+  const cursor = await request(tasks.index('byId').openCursor(id));
+  if (!cursor) return;
+  const row = cursor.value as TaskRow;
+  cursor.delete();
+  await promoteNext(tasks, row, keys);
 }
 
-/** Deletes a row; if it was the head of its key, the next task of that key becomes the head. */
+/** Deletes a row by its key; if it was the head of its ordering key, the next task becomes the head. */
 export async function removeRowBySeq(
   tasks: IDBObjectStore,
   seq: number,
@@ -21,16 +25,23 @@ export async function removeRowBySeq(
 ): Promise<void> {
   const row = (await request(tasks.get(seq))) as TaskRow | undefined;
   if (!row) return;
-  await request(tasks.delete(seq));
-  if (row.headDue === undefined || typeof row.orderingKey !== 'string') return;
+  tasks.delete(seq);
+  await promoteNext(tasks, row, keys);
+}
+
+async function promoteNext(
+  tasks: IDBObjectStore,
+  removed: TaskRow,
+  keys: typeof IDBKeyRange,
+): Promise<void> {
+  if (removed.headDue === undefined || typeof removed.orderingKey !== 'string') return;
   const range = keys.bound(
-    [row.orderingKey, seq],
-    [row.orderingKey, Number.POSITIVE_INFINITY],
+    [removed.orderingKey, removed.seq],
+    [removed.orderingKey, Number.POSITIVE_INFINITY],
     true,
   );
-  const cursor = await request(tasks.index('byKey').openCursor(range));
-  if (cursor) {
-    const next = cursor.value as TaskRow;
-    await request(cursor.update({ ...next, headDue: next.nextAttemptAt }));
-  }
+  const next = await request(tasks.index('byKey').openCursor(range));
+  // Requests in one transaction run in order and the commit waits for them: no need to await the update.
+  if (next)
+    next.update({ ...(next.value as TaskRow), headDue: (next.value as TaskRow).nextAttemptAt });
 }
