@@ -131,6 +131,29 @@ describe('SqliteStore', () => {
     await b.dispose();
   });
 
+  it('opens a file written by schema version 1 and upgrades it, counts included', async () => {
+    const path = join(dir, 'v1.sqlite');
+    const db = new Database(path);
+    db.exec(`CREATE TABLE qnox_tasks (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+      ordering_key TEXT NOT NULL, head_due INTEGER, record TEXT NOT NULL);
+      CREATE TABLE qnox_dead (id TEXT PRIMARY KEY, failed_at INTEGER NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL);
+      CREATE TABLE qnox_cache (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, record TEXT NOT NULL);
+      PRAGMA user_version = 1;`);
+    const { sampleTask } = await import('../src/testing/index.js');
+    const task = sampleTask({ orderingKey: 'old', nextAttemptAt: 0 });
+    db.prepare(
+      'INSERT INTO qnox_tasks (id, ordering_key, head_due, record) VALUES (?, ?, 0, ?)',
+    ).run(task.id, 'old', JSON.stringify(task));
+    db.close();
+    const store = new SqliteStore({ path });
+    await store.init();
+    expect(await store.pendingCount()).toBe(1);
+    expect((await store.dueTasks({ now: 0, limit: 5 })).map((t) => t.id)).toEqual([task.id]);
+    await store.removeTask(task.id);
+    expect(await store.pendingCount()).toBe(0);
+    await store.close();
+  });
+
   it('creates the folders of a new database file', async () => {
     const store = new SqliteStore({
       path: join(dir, 'missing-dir', 'x', '..', '..', 'nope', 'db.sqlite'),

@@ -1,42 +1,48 @@
 import type { SqliteDatabase } from './driver.js';
 
 /** Bump with a new step in {@link migrate}; older files are upgraded in place. */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
 
-/** Sets durability pragmas and creates or upgrades the tables. */
+const V1 = `
+  CREATE TABLE IF NOT EXISTS qnox_tasks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    ordering_key TEXT NOT NULL,
+    head_due INTEGER,
+    record TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS qnox_tasks_key ON qnox_tasks (ordering_key, seq);
+  CREATE INDEX IF NOT EXISTS qnox_tasks_due ON qnox_tasks (head_due, seq) WHERE head_due IS NOT NULL;
+  CREATE TABLE IF NOT EXISTS qnox_dead (id TEXT PRIMARY KEY, failed_at INTEGER NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS qnox_cache (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, record TEXT NOT NULL) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS qnox_cache_expiry ON qnox_cache (expires_at);
+  CREATE TABLE IF NOT EXISTS qnox_quarantine (n INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS qnox_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS qnox_lock (slot INTEGER PRIMARY KEY CHECK (slot = 1), owner TEXT NOT NULL, pid INTEGER NOT NULL);
+`;
+
+/** COUNT(*) walks a whole index; trigger-kept counters make pendingCount() flat however long the backlog. */
+const V2 = `
+  CREATE TABLE IF NOT EXISTS qnox_counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT OR REPLACE INTO qnox_counts (name, n) VALUES
+    ('tasks', (SELECT COUNT(*) FROM qnox_tasks)),
+    ('dead', (SELECT COUNT(*) FROM qnox_dead));
+  CREATE TRIGGER IF NOT EXISTS qnox_tasks_ins AFTER INSERT ON qnox_tasks BEGIN UPDATE qnox_counts SET n = n + 1 WHERE name = 'tasks'; END;
+  CREATE TRIGGER IF NOT EXISTS qnox_tasks_del AFTER DELETE ON qnox_tasks BEGIN UPDATE qnox_counts SET n = n - 1 WHERE name = 'tasks'; END;
+  CREATE TRIGGER IF NOT EXISTS qnox_dead_ins AFTER INSERT ON qnox_dead BEGIN UPDATE qnox_counts SET n = n + 1 WHERE name = 'dead'; END;
+  CREATE TRIGGER IF NOT EXISTS qnox_dead_del AFTER DELETE ON qnox_dead BEGIN UPDATE qnox_counts SET n = n - 1 WHERE name = 'dead'; END;
+`;
+
+const STEPS = [V1, V2];
+
+/** Sets durability pragmas, then runs every schema step the file has not had yet, each in its own transaction. */
 export function migrate(db: SqliteDatabase): void {
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = FULL');
   db.exec('PRAGMA busy_timeout = 5000');
   const current = (db.prepare('PRAGMA user_version').get() as { user_version: number })
     .user_version;
-  if (current < 1) {
-    db.exec(`
-      BEGIN;
-      CREATE TABLE IF NOT EXISTS qnox_tasks (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        id TEXT NOT NULL UNIQUE,
-        ordering_key TEXT NOT NULL,
-        head_due INTEGER,
-        record TEXT NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS qnox_tasks_key ON qnox_tasks (ordering_key, seq);
-      CREATE INDEX IF NOT EXISTS qnox_tasks_due ON qnox_tasks (head_due, seq) WHERE head_due IS NOT NULL;
-      CREATE TABLE IF NOT EXISTS qnox_dead (id TEXT PRIMARY KEY, failed_at INTEGER NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS qnox_cache (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, record TEXT NOT NULL) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS qnox_cache_expiry ON qnox_cache (expires_at);
-      CREATE TABLE IF NOT EXISTS qnox_quarantine (n INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS qnox_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS qnox_lock (slot INTEGER PRIMARY KEY CHECK (slot = 1), owner TEXT NOT NULL, pid INTEGER NOT NULL);
-      -- COUNT(*) walks a whole index; these counters keep pendingCount() flat however long the backlog.
-      CREATE TABLE IF NOT EXISTS qnox_counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
-      INSERT OR IGNORE INTO qnox_counts (name, n) VALUES ('tasks', 0), ('dead', 0);
-      CREATE TRIGGER IF NOT EXISTS qnox_tasks_ins AFTER INSERT ON qnox_tasks BEGIN UPDATE qnox_counts SET n = n + 1 WHERE name = 'tasks'; END;
-      CREATE TRIGGER IF NOT EXISTS qnox_tasks_del AFTER DELETE ON qnox_tasks BEGIN UPDATE qnox_counts SET n = n - 1 WHERE name = 'tasks'; END;
-      CREATE TRIGGER IF NOT EXISTS qnox_dead_ins AFTER INSERT ON qnox_dead BEGIN UPDATE qnox_counts SET n = n + 1 WHERE name = 'dead'; END;
-      CREATE TRIGGER IF NOT EXISTS qnox_dead_del AFTER DELETE ON qnox_dead BEGIN UPDATE qnox_counts SET n = n - 1 WHERE name = 'dead'; END;
-      PRAGMA user_version = ${SQLITE_SCHEMA_VERSION};
-      COMMIT;
-    `);
+  for (let version = current + 1; version <= STEPS.length; version++) {
+    db.exec(`BEGIN IMMEDIATE; ${STEPS[version - 1]} PRAGMA user_version = ${version}; COMMIT;`);
   }
 }
