@@ -85,6 +85,19 @@ describe('SqliteStore', () => {
     await b.close();
   });
 
+  it("with onLocked: 'error', a second drainer gets a typed error instead of waiting", async () => {
+    const path = join(dir, 'lock-error.sqlite');
+    const a = new SqliteStore({ path });
+    const b = new SqliteStore({ path, onLocked: 'error' });
+    await a.init();
+    await b.init();
+    expect(await a.acquireDrainLock()).toBe(true);
+    await expect(b.acquireDrainLock()).rejects.toMatchObject({ code: 'storage' });
+    await a.close();
+    expect(await b.acquireDrainLock()).toBe(true);
+    await b.close();
+  });
+
   it('takes over the lock of a process that died', async () => {
     const path = join(dir, 'dead-owner.sqlite');
     const store = new SqliteStore({ path });

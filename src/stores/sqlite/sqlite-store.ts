@@ -28,6 +28,14 @@ export interface SqliteStoreOptions {
    * @example new Database('app.db')
    */
   database?: SqliteDatabase;
+  /**
+   * When another live process drains this file: `'wait'` leaves this client's writes
+   * to it (and looks again every 5 s); `'error'` makes every drain of this client
+   * fail with a `StorageError` (status `error`, a `storage-error` event).
+   * @default 'wait'
+   * @example 'error'
+   */
+  onLocked?: 'wait' | 'error';
 }
 
 interface Row {
@@ -80,7 +88,13 @@ export class SqliteStore implements QnoxLocalStore {
 
   /** True when this store may drain; false while another live process or store holds the file. */
   async acquireDrainLock(): Promise<boolean> {
-    return this.#lock?.acquire() ?? false;
+    const held = this.#lock?.acquire() ?? false;
+    if (!held && this.options.onLocked === 'error') {
+      throw new StorageError(
+        'Another live process is draining this database; this client only queues',
+      );
+    }
+    return held;
   }
 
   enqueue(input: NewTaskRecord): Promise<TaskRecord> {
