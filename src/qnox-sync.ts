@@ -103,6 +103,8 @@ export class QnoxSync {
       settlements: this.#settlements,
       random: input.random ?? Math.random,
       autoSync: input.autoSync ?? true,
+      // A detector may turn a delivered write into a conflict and re-send it: keep strict lanes then.
+      pipeline: options.conflictDetector === undefined,
       perCallConflict,
       newId: () => crypto.randomUUID(),
       beforeSend: (task) => {
@@ -113,6 +115,7 @@ export class QnoxSync {
           ? task
           : { ...task, headers: { ...task.headers, 'if-match': current } };
       },
+      onAcknowledged: (task, response) => cacheWrites.noteAcknowledged(task, response),
       onDelivered: (task, response) => {
         perCallConflict.delete(task.id);
         return cacheWrites.onDelivered(task, response);

@@ -64,15 +64,22 @@ export class CacheWrites {
     return true;
   }
 
-  async onDelivered(task: TaskRecord, response: WireResponse): Promise<void> {
-    const url = normalizeUrl(task.url);
+  /**
+   * Called the moment a write is acknowledged, before the next write of its key
+   * goes out: remembers the ETag it replaced, so queued writes follow it.
+   */
+  noteAcknowledged(task: TaskRecord, response: WireResponse): void {
     const newEtag = response.headers.etag;
     const oldEtag = task.headers['if-match'];
-    if (oldEtag && newEtag) {
-      const chain = this.#chain.get(url) ?? new Map<string, string>();
-      chain.set(oldEtag, newEtag);
-      this.#chain.set(url, chain);
-    }
+    if (!oldEtag || !newEtag) return;
+    const url = normalizeUrl(task.url);
+    const chain = this.#chain.get(url) ?? new Map<string, string>();
+    chain.set(oldEtag, newEtag);
+    this.#chain.set(url, chain);
+  }
+
+  async onDelivered(task: TaskRecord, response: WireResponse): Promise<void> {
+    const newEtag = response.headers.etag;
     const others = this.deps.invalidate(task.url);
     // One round of reads for the resource and everything it invalidates.
     const [entry, ...stale] = await Promise.all([task.url, ...others].map((u) => this.#entry(u)));

@@ -1,4 +1,5 @@
 import { type AuthError, isQnoxError, StorageError } from '../errors.js';
+import type { WireResponse } from '../http/transport.js';
 import type { TaskRecord } from '../outbox/records.js';
 import type { TimerHandle } from '../platform/clock.js';
 import { deliver } from './deliver.js';
@@ -18,6 +19,10 @@ export interface EngineDeps extends Omit<OutcomeDeps, 'pause'> {
   readonly concurrency: number;
   /** When false, only explicit `sync()` calls drain. */
   readonly autoSync: boolean;
+  /** Send the next write of a key while the previous one's bookkeeping commits (off with a conflict detector). */
+  readonly pipeline: boolean;
+  /** Called synchronously on a 2xx, before the next write of the key can go out. */
+  readonly onAcknowledged: (task: TaskRecord, response: WireResponse) => void;
   /** Last look at a task before it goes out (e.g. to follow If-Match across our own writes). */
   readonly beforeSend: (task: TaskRecord) => TaskRecord;
 }
@@ -171,13 +176,9 @@ export class SyncEngine {
           if (touched !== undefined && touched >= epoch) continue;
           this.#touched.delete(task.id);
           const key = task.orderingKey;
-          this.#inFlight.add(task.id);
           inflight.set(
             key,
-            this.#attempt(task).finally(() => {
-              inflight.delete(key);
-              this.#inFlight.delete(task.id);
-            }),
+            this.#attempt(task).finally(() => inflight.delete(key)),
           );
         }
       }
@@ -186,19 +187,57 @@ export class SyncEngine {
     }
   }
 
-  async #attempt(task: TaskRecord): Promise<void> {
+  /**
+   * Delivers `first`, then keeps its ordering key's lane busy: while one write's
+   * bookkeeping (removal, cache upkeep) commits, the next write of the key is
+   * already on the wire. Safe because a crash before a removal commits only
+   * replays that write under its idempotency key, after which order holds.
+   */
+  async #attempt(first: TaskRecord): Promise<void> {
+    let task = first;
+    let bookkeeping: Promise<void> = Promise.resolve();
+    this.#inFlight.add(task.id);
     try {
-      const verdict = await deliver(
-        this.deps.transport,
-        this.deps.beforeSend(task),
-        this.deps.timeoutMs,
-        () => this.deps.clock.now(),
-      );
-      await this.#outcomes.apply(task, verdict);
+      for (;;) {
+        const epoch = ++this.#epoch;
+        const lookahead =
+          this.deps.pipeline && this.deps.store.nextInKey
+            ? this.deps.store.nextInKey(task.orderingKey, task.seq).catch(() => undefined)
+            : undefined;
+        const verdict = await deliver(
+          this.deps.transport,
+          this.deps.beforeSend(task),
+          this.deps.timeoutMs,
+          () => this.deps.clock.now(),
+        );
+        const current = task;
+        if (verdict.kind === 'delivered') this.deps.onAcknowledged(current, verdict.response);
+        bookkeeping = bookkeeping.then(() => this.#outcomes.apply(current, verdict));
+        const next = verdict.kind === 'delivered' ? await lookahead : undefined;
+        if (!next || !this.#mayChain(next, epoch)) break;
+        this.#inFlight.delete(current.id);
+        this.#inFlight.add(next.id);
+        task = next;
+      }
+      await bookkeeping;
     } catch (error) {
+      await bookkeeping.catch(() => {});
       this.#stopped = true;
       this.#storageFault(error);
+    } finally {
+      this.#inFlight.delete(task.id);
     }
+  }
+
+  #mayChain(next: TaskRecord, epoch: number): boolean {
+    const touched = this.#touched.get(next.id);
+    return (
+      this.#canSend() &&
+      !this.#disposed &&
+      next.nextAttemptAt <= this.deps.clock.now() &&
+      (touched === undefined || touched < epoch) &&
+      !this.#inFlight.has(next.id)
+    );
   }
 
   #pause(error: AuthError): void {

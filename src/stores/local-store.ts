@@ -75,6 +75,8 @@ export interface QnoxLocalStore {
    * of new writes and outcomes over a BroadcastChannel.
    */
   readonly shareKey?: string;
+  /** Optional, lets the drain pipeline one ordering key: the first task of `orderingKey` after `afterSeq`. */
+  nextInKey?(orderingKey: string, afterSeq: number): Promise<TaskRecord | undefined>;
   /** Optional, enables coalescing: the last queued task of an ordering key (highest seq). */
   lastTask?(orderingKey: string): Promise<TaskRecord | undefined>;
   /** Optional small key-value area that `clear()` never touches (e.g. the encryption salt). */

@@ -124,6 +124,20 @@ export const cases: Case[] = [
     },
   },
   {
+    name: 'nextInKey and lastTask find neighbours within an ordering key',
+    async run(store) {
+      const a1 = await store.enqueue(sampleTask({ orderingKey: 'a' }));
+      await store.enqueue(sampleTask({ orderingKey: 'b' }));
+      const a2 = await store.enqueue(sampleTask({ orderingKey: 'a' }));
+      if (store.nextInKey) {
+        same((await store.nextInKey('a', a1.seq))?.id, a2.id, 'next after the head');
+        same(await store.nextInKey('a', a2.seq), undefined, 'nothing after the last');
+      }
+      if (store.lastTask) same((await store.lastTask('a'))?.id, a2.id, 'last of the key');
+      return undefined;
+    },
+  },
+  {
     name: 'listTasks returns queued tasks in enqueue order',
     async run(store) {
       const t = [] as TaskRecord[];

@@ -77,6 +77,11 @@ class EncryptedStore implements QnoxLocalStore {
     return row ? (await this.#openAll([row]))[0] : undefined;
   }
 
+  async nextInKey(orderingKey: string, afterSeq: number): Promise<TaskRecord | undefined> {
+    const row = await this.inner.nextInKey?.(await this.#c().blind(orderingKey), afterSeq);
+    return row ? (await this.#openAll([row]))[0] : undefined;
+  }
+
   async lastTask(orderingKey: string): Promise<TaskRecord | undefined> {
     const row = await this.inner.lastTask?.(await this.#c().blind(orderingKey));
     return row ? (await this.#openAll([row]))[0] : undefined;

@@ -137,6 +137,18 @@ export class IndexedDbStore implements QnoxLocalStore {
     return row === undefined ? undefined : (await this.#decodeAll([row]))[0];
   }
 
+  async nextInKey(orderingKey: string, afterSeq: number): Promise<TaskRecord | undefined> {
+    const range = this.#keys().bound(
+      [orderingKey, afterSeq],
+      [orderingKey, Number.POSITIVE_INFINITY],
+      true,
+    );
+    const cursor = await this.#read<IDBCursorWithValue | null>(T, (s) =>
+      s.index('byKey').openCursor(range),
+    );
+    return cursor ? (await this.#decodeAll([cursor.value]))[0] : undefined;
+  }
+
   async lastTask(orderingKey: string): Promise<TaskRecord | undefined> {
     const range = this.#keys().bound([orderingKey, 0], [orderingKey, Number.POSITIVE_INFINITY]);
     const cursor = await this.#read<IDBCursorWithValue | null>(T, (s) =>
