@@ -75,7 +75,11 @@ export interface QnoxLocalStore {
    * of new writes and outcomes over a BroadcastChannel.
    */
   readonly shareKey?: string;
-  /** Optional, lets the drain pipeline one ordering key: the first task of `orderingKey` after `afterSeq`. */
+  /**
+   * Optional, for stores whose writes cost real I/O: the first task of `orderingKey`
+   * after `afterSeq`, so the drain can send it while the previous removal commits.
+   * In-memory stores leave it out (pipelining would only add work).
+   */
   nextInKey?(orderingKey: string, afterSeq: number): Promise<TaskRecord | undefined>;
   /** Optional, enables coalescing: the last queued task of an ordering key (highest seq). */
   lastTask?(orderingKey: string): Promise<TaskRecord | undefined>;

@@ -51,16 +51,6 @@ export class MemoryStore implements QnoxLocalStore {
     return this.#tasks.get(id);
   }
 
-  async nextInKey(orderingKey: string, afterSeq: number): Promise<TaskRecord | undefined> {
-    const queue = this.#queues.get(orderingKey);
-    if (!queue) return undefined;
-    for (let i = queue.start; i < queue.ids.length; i++) {
-      const task = this.#tasks.get(queue.ids[i]!);
-      if (task && task.seq > afterSeq) return task;
-    }
-    return undefined;
-  }
-
   async lastTask(orderingKey: string): Promise<TaskRecord | undefined> {
     const queue = this.#queues.get(orderingKey);
     const id = queue?.ids[queue.ids.length - 1];
