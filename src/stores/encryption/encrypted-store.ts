@@ -48,7 +48,20 @@ class EncryptedStore implements QnoxLocalStore {
     private readonly options: EncryptionKeyOptions,
   ) {
     inner.onQuarantine?.((report) => this.#listener?.(report));
+    const { nextInKey, lastTask } = inner;
+    if (nextInKey) {
+      this.nextInKey = async (key, afterSeq) =>
+        this.#openOne(await nextInKey.call(inner, await this.#c().blind(key), afterSeq));
+    }
+    if (lastTask) {
+      this.lastTask = async (key) =>
+        this.#openOne(await lastTask.call(inner, await this.#c().blind(key)));
+    }
   }
+
+  /** Present only when the wrapped store has it: optional capabilities stay optional. */
+  readonly nextInKey?: (orderingKey: string, afterSeq: number) => Promise<TaskRecord | undefined>;
+  readonly lastTask?: (orderingKey: string) => Promise<TaskRecord | undefined>;
 
   async init(): Promise<void> {
     await this.inner.init();
@@ -74,16 +87,6 @@ class EncryptedStore implements QnoxLocalStore {
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
     const row = await this.inner.getTask(id);
-    return row ? (await this.#openAll([row]))[0] : undefined;
-  }
-
-  async nextInKey(orderingKey: string, afterSeq: number): Promise<TaskRecord | undefined> {
-    const row = await this.inner.nextInKey?.(await this.#c().blind(orderingKey), afterSeq);
-    return row ? (await this.#openAll([row]))[0] : undefined;
-  }
-
-  async lastTask(orderingKey: string): Promise<TaskRecord | undefined> {
-    const row = await this.inner.lastTask?.(await this.#c().blind(orderingKey));
     return row ? (await this.#openAll([row]))[0] : undefined;
   }
 
@@ -218,6 +221,10 @@ class EncryptedStore implements QnoxLocalStore {
     const part = await this.#c().open<SealedTaskPart>(row.body?.value);
     const { body: _sealed, ...clear } = row;
     return { ...clear, ...part };
+  }
+
+  async #openOne(row: TaskRecord | undefined): Promise<TaskRecord | undefined> {
+    return row ? (await this.#openAll([row]))[0] : undefined;
   }
 
   async #openAll(rows: TaskRecord[]): Promise<TaskRecord[]> {
