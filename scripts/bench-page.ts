@@ -2,6 +2,7 @@
 import { QnoxSync } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
 import { sampleTask } from '../src/testing/index.js';
+import { paired } from './paired.js';
 
 const N = 300;
 const BODY = { kind: 'json' as const, value: { text: 'x'.repeat(180) } };
@@ -19,24 +20,6 @@ async function rawDb(): Promise<IDBDatabase> {
   req.onupgradeneeded = () => req.result.createObjectStore('t', { keyPath: 'id' });
   await done(req);
   return req.result;
-}
-
-async function paired(
-  rounds: number,
-  a: () => Promise<unknown>,
-  b: () => Promise<unknown>,
-): Promise<[number, number]> {
-  let ta = 0;
-  let tb = 0;
-  for (let i = 0; i < rounds; i++) {
-    let t = performance.now();
-    await a();
-    ta += performance.now() - t;
-    t = performance.now();
-    await b();
-    tb += performance.now() - t;
-  }
-  return [ta / rounds, tb / rounds];
 }
 
 async function rawPosts(count: number, stream: string): Promise<void> {

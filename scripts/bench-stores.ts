@@ -11,6 +11,7 @@ import { MemoryStore, type QnoxLocalStore } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
 import { SqliteStore } from '../src/node.js';
 import { sampleTask } from '../src/testing/index.js';
+import { paired } from './paired.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qnox-bench-'));
 const BODY = { kind: 'json' as const, value: { text: 'x'.repeat(180) } };
@@ -83,25 +84,6 @@ async function time(rounds: number, run: () => Promise<unknown>): Promise<number
   const start = performance.now();
   for (let i = 0; i < rounds; i++) await run();
   return (performance.now() - start) / rounds;
-}
-
-/** Alternates the two operations round by round, so disk and CPU drift hit both alike. */
-async function paired(
-  rounds: number,
-  a: () => Promise<unknown>,
-  b: () => Promise<unknown>,
-): Promise<[number, number]> {
-  let ta = 0;
-  let tb = 0;
-  for (let i = 0; i < rounds; i++) {
-    let start = performance.now();
-    await a();
-    ta += performance.now() - start;
-    start = performance.now();
-    await b();
-    tb += performance.now() - start;
-  }
-  return [ta / rounds, tb / rounds];
 }
 
 async function fill(store: QnoxLocalStore, n: number): Promise<void> {

@@ -9,8 +9,8 @@ import {
 import type { ClearOptions, QnoxLocalStore, QuarantineReport } from '../local-store.js';
 import { committed, isQuotaError, request, walk } from './idb-helpers.js';
 import type { IndexedDbStoreOptions } from './indexeddb-options.js';
-import { SCHEMA_VERSION, upgrade } from './schema.js';
-import { removeRow, removeRowBySeq, type TaskRow } from './task-rows.js';
+import { openDatabase } from './schema.js';
+import { addRows, removeRow, removeRowBySeq, type TaskRow } from './task-rows.js';
 import { WebLock } from './web-lock.js';
 
 export type { IndexedDbStoreOptions } from './indexeddb-options.js';
@@ -88,31 +88,12 @@ export class IndexedDbStore implements QnoxLocalStore {
     try {
       const stored = await this.#write(
         [T],
-        async (tx) => {
-          const tasks = tx.objectStore(T);
-          const keys = [...new Set(batch.map((b) => b.input.orderingKey))];
-          // All requests are issued before any is awaited: two round trips per batch, not two per task.
-          const counts = await Promise.all(
-            keys.map((k) =>
-              request(
-                tasks
-                  .index('byKey')
-                  .count(this.#keys().bound([k, 0], [k, Number.POSITIVE_INFINITY])),
-              ),
-            ),
-          );
-          const occupied = new Set(keys.filter((_, i) => counts[i]! > 0));
-          const seqs = await Promise.all(
-            batch.map(({ input }) => {
-              const isHead = !occupied.has(input.orderingKey);
-              occupied.add(input.orderingKey);
-              return request(
-                tasks.add(isHead ? { ...input, headDue: input.nextAttemptAt } : { ...input }),
-              );
-            }),
-          );
-          return batch.map(({ input }, i): TaskRecord => ({ ...input, seq: seqs[i] as number }));
-        },
+        (tx) =>
+          addRows(
+            tx.objectStore(T),
+            batch.map((b) => b.input),
+            this.#keys(),
+          ),
         'strict',
       );
       for (const [i, b] of batch.entries()) b.resolve(stored[i]!);
@@ -274,28 +255,9 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   #open(): Promise<IDBDatabase> {
-    this.#db ??= new Promise<IDBDatabase>((resolve, reject) => {
-      const factory =
-        this.#options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
-      if (!factory)
-        return reject(new StorageError('IndexedDB is not available here; pass options.indexedDB'));
-      const req = factory.open(this.#name, SCHEMA_VERSION);
-      req.onupgradeneeded = (event) => upgrade(req.result, event.oldVersion);
-      req.onsuccess = () => {
-        const db = req.result;
-        // Another tab wants to upgrade: step aside, reopen on next use.
-        db.onversionchange = () => {
-          db.close();
-          this.#db = undefined;
-        };
-        db.onclose = () => {
-          this.#db = undefined;
-        };
-        resolve(db);
-      };
-      req.onerror = () =>
-        reject(new StorageError(`Cannot open IndexedDB "${this.#name}"`, { cause: req.error }));
-      req.onblocked = () => {};
+    const factory = this.#options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+    this.#db ??= openDatabase(factory, this.#name, () => {
+      this.#db = undefined;
     }).catch((error: unknown) => {
       this.#db = undefined;
       throw error;

@@ -1,3 +1,5 @@
+import { StorageError } from '../../errors.js';
+
 /** Bump with a new step in {@link upgrade}; old databases are upgraded in place. */
 export const SCHEMA_VERSION = 2;
 
@@ -16,4 +18,33 @@ export function upgrade(db: IDBDatabase, oldVersion: number): void {
   if (oldVersion < 2) {
     db.createObjectStore('meta');
   }
+}
+
+/**
+ * Opens (creating or upgrading) the database. When another tab upgrades it or
+ * the browser closes it, the handle steps aside and `onGone` lets the store
+ * reopen on next use.
+ */
+export function openDatabase(
+  factory: IDBFactory | undefined,
+  name: string,
+  onGone: () => void,
+): Promise<IDBDatabase> {
+  return new Promise<IDBDatabase>((resolve, reject) => {
+    if (!factory)
+      return reject(new StorageError('IndexedDB is not available here; pass options.indexedDB'));
+    const req = factory.open(name, SCHEMA_VERSION);
+    req.onupgradeneeded = (event) => upgrade(req.result, event.oldVersion);
+    req.onsuccess = () => {
+      const db = req.result;
+      db.onversionchange = () => {
+        db.close();
+        onGone();
+      };
+      db.onclose = onGone;
+      resolve(db);
+    };
+    req.onerror = () =>
+      reject(new StorageError(`Cannot open IndexedDB "${name}"`, { cause: req.error }));
+  });
 }

@@ -1,8 +1,35 @@
-import type { TaskRecord } from '../../outbox/records.js';
+import type { NewTaskRecord, TaskRecord } from '../../outbox/records.js';
 import { request } from './idb-helpers.js';
 
 /** A task row: the record plus `headDue`, present only on the head of its ordering key (the due index). */
 export type TaskRow = TaskRecord & { headDue?: number };
+
+/**
+ * Adds a batch of tasks in one transaction; a task becomes the head of its key
+ * when the key has no task yet. Every request is issued before any is awaited:
+ * two round trips per batch, not two per task.
+ */
+export async function addRows(
+  tasks: IDBObjectStore,
+  inputs: readonly NewTaskRecord[],
+  keyRange: typeof IDBKeyRange,
+): Promise<TaskRecord[]> {
+  const keys = [...new Set(inputs.map((input) => input.orderingKey))];
+  const counts = await Promise.all(
+    keys.map((k) =>
+      request(tasks.index('byKey').count(keyRange.bound([k, 0], [k, Number.POSITIVE_INFINITY]))),
+    ),
+  );
+  const occupied = new Set(keys.filter((_, i) => counts[i]! > 0));
+  const seqs = await Promise.all(
+    inputs.map((input) => {
+      const isHead = !occupied.has(input.orderingKey);
+      occupied.add(input.orderingKey);
+      return request(tasks.add(isHead ? { ...input, headDue: input.nextAttemptAt } : { ...input }));
+    }),
+  );
+  return inputs.map((input, i) => ({ ...input, seq: seqs[i] as number }));
+}
 
 /** Deletes the task `id` (two round trips when it was a head, one otherwise). */
 export async function removeRow(

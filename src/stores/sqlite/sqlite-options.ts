@@ -1,0 +1,26 @@
+import type { SqliteDatabase } from './driver.js';
+
+/** Options of {@link SqliteStore}. */
+export interface SqliteStoreOptions {
+  /**
+   * Database file, created with its folder if missing. Ignored when `database` is given.
+   * @default './.qnox/sync.db'
+   * @example '/var/lib/kiosk/outbox.db'
+   */
+  path?: string;
+  /**
+   * A handle the app opened itself: a `better-sqlite3` Database or a `node:sqlite` DatabaseSync.
+   * The store closes it on `close()`.
+   * @default none (the store opens `path` with whichever driver is installed)
+   * @example new Database('app.db')
+   */
+  database?: SqliteDatabase;
+  /**
+   * When another live process drains this file: `'wait'` leaves this client's writes
+   * to it (and looks again every 5 s); `'error'` makes every drain of this client
+   * fail with a `StorageError` (status `error`, a `storage-error` event).
+   * @default 'wait'
+   * @example 'error'
+   */
+  onLocked?: 'wait' | 'error';
+}
