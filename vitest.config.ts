@@ -4,6 +4,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
-    hookTimeout: 30_000,
+    hookTimeout: 60_000,
+    // The crash test spawns hundreds of processes and the browser tests drive Chromium: on two
+    // cores, running files one at a time keeps timing-sensitive tests honest.
+    fileParallelism: false,
   },
 });

@@ -35,7 +35,8 @@ async function openTab(
 
 type Qnox = { qnox: import('../src/index.js').QnoxSync; settled: string[] };
 
-describe('in real Chromium', () => {
+// Real browsers on a loaded 2-core machine: generous per-test time, while every wait inside has its own bound.
+describe('in real Chromium', { timeout: 120_000 }, () => {
   it('the store conformance suite passes on Chromium IndexedDB (plain and encrypted)', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -127,15 +128,18 @@ describe('in real Chromium', () => {
         (e: { registrations: typeof registrations }) => registrations.push(...e.registrations),
       );
       await cdp.send('ServiceWorker.enable');
-      await until(() => registrations.some((r) => r.scopeURL.startsWith(demo.url)));
+      await until(() => registrations.some((r) => r.scopeURL.startsWith(demo.url)), 15_000);
       const registration = registrations.find((r) => r.scopeURL.startsWith(demo.url))!;
-      await cdp.send('ServiceWorker.dispatchSyncEvent', {
-        origin: demo.url,
-        registrationId: registration.registrationId,
-        tag: 'qnox-sync',
-        lastChance: false,
-      });
-      await until(() => demo.api.effects.length === 2, 15_000);
+      // Not awaited: the call returns only once the worker's waitUntil settles.
+      void cdp
+        .send('ServiceWorker.dispatchSyncEvent', {
+          origin: demo.url,
+          registrationId: registration.registrationId,
+          tag: 'qnox-sync',
+          lastChance: false,
+        })
+        .catch(() => undefined);
+      await until(() => demo.api.effects.length === 2, 30_000);
       expect([...demo.api.items.values()].map((r) => (r.value as { name: string }).name)).toEqual(
         expect.arrayContaining(['Figs', 'Kiwis']),
       );

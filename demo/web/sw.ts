@@ -43,7 +43,8 @@ let client: Promise<QnoxSync> | undefined;
 handleBackgroundSync(() => {
   client ??= QnoxSync.create({
     baseUrl: `${scope.location.origin}/api`,
-    retry: { baseDelayMs: 500 },
+    retry: { baseDelayMs: 500, maxDelayMs: 10_000 },
+    timeoutMs: 5_000,
   });
   return client;
 });
