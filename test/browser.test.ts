@@ -33,6 +33,17 @@ async function openTab(
   return page;
 }
 
+/** The demo app in a fresh context, loaded, with its service worker installed. */
+async function openDemo() {
+  const demo = await startDemoServer();
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${demo.url}/`);
+  await page.waitForSelector('body[data-ready=true]');
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+  return { demo, context, page };
+}
+
 type Qnox = { qnox: import('../src/index.js').QnoxSync; settled: string[] };
 
 // Real browsers on a loaded 2-core machine: generous per-test time, while every wait inside has its own bound.
@@ -55,13 +66,8 @@ describe('in real Chromium', { timeout: 120_000 }, () => {
   });
 
   it('demo app: offline edits survive a reload offline and reach the server once each when back online', async () => {
-    const demo = await startDemoServer();
-    const context = await browser.newContext();
+    const { demo, context, page } = await openDemo();
     try {
-      const page = await context.newPage();
-      await page.goto(`${demo.url}/`);
-      await page.waitForSelector('body[data-ready=true]');
-      await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
       await page.reload();
       await page.waitForSelector('body[data-ready=true]');
       expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
@@ -99,13 +105,8 @@ describe('in real Chromium', { timeout: 120_000 }, () => {
   });
 
   it('the service worker drains a queue written offline, with no page of the app open at reconnect', async () => {
-    const demo = await startDemoServer();
-    const context = await browser.newContext();
+    const { demo, context, page } = await openDemo();
     try {
-      const page = await context.newPage();
-      await page.goto(`${demo.url}/`);
-      await page.waitForSelector('body[data-ready=true]');
-      await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
       await context.setOffline(true);
       await page.fill('input[name=name]', 'Figs');
       await page.click('form button');
