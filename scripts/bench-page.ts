@@ -2,10 +2,9 @@
 import { QnoxSync } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
 import { sampleTask } from '../src/testing/index.js';
-import { paired } from './paired.js';
+import { BODY, HOT_ENTRY, paired } from './bench-fixtures.js';
 
 const N = 300;
-const BODY = { kind: 'json' as const, value: { text: 'x'.repeat(180) } };
 const api = `${location.origin}/api`;
 
 const done = (req: IDBRequest | IDBTransaction) =>
@@ -64,16 +63,7 @@ async function runBench(): Promise<Record<string, [number, number]>> {
   const put = db.transaction('t', 'readwrite');
   put.objectStore('t').put(probe);
   await done(put);
-  await store.putCache({
-    v: 1,
-    key: 'hot',
-    url: 'u',
-    status: 200,
-    headers: {},
-    body: BODY,
-    storedAt: 0,
-    expiresAt: 1e15,
-  });
+  await store.putCache(HOT_ENTRY);
   const rawGet = async () => {
     const req = db.transaction('t').objectStore('t').get('probe');
     await done(req);

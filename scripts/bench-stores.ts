@@ -11,10 +11,9 @@ import { MemoryStore, type QnoxLocalStore } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
 import { SqliteStore } from '../src/node.js';
 import { sampleTask } from '../src/testing/index.js';
-import { paired } from './paired.js';
+import { BODY, HOT_ENTRY, paired } from './bench-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qnox-bench-'));
-const BODY = { kind: 'json' as const, value: { text: 'x'.repeat(180) } };
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
 const BIG = Number(process.env.BENCH_BIG ?? 100_000);
 let fileNo = 0;
@@ -130,16 +129,7 @@ async function benchStore(
   ) as [number, number];
   report(`${label}: burst of 1,000 enqueues, per record`, ourBurst, rawBurst, 2);
 
-  await store.putCache({
-    v: 1,
-    key: 'hot',
-    url: 'u',
-    status: 200,
-    headers: {},
-    body: BODY,
-    storedAt: 0,
-    expiresAt: 1e15,
-  });
+  await store.putCache(HOT_ENTRY);
   const [rawGet, ourGet] = await paired(
     ROUNDS * 3,
     () => raw.getOne(),

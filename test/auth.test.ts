@@ -1,19 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../src/index.js';
-import { drainAll, startHarness } from './helpers/harness.js';
+import { closeAfterEach, drainAll, startHarness } from './helpers/harness.js';
 
-let close: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await close?.();
-  close = undefined;
-});
+const closer = closeAfterEach();
 
 describe('invariant 6 and auth: tokens at send time, one refresh, pause on failure', () => {
   it('adds the current token at send time and never stores it', async () => {
     let token = 'first';
     const store = new MemoryStore();
     const h = await startHarness({ store, authTokenProvider: () => token, autoSync: false });
-    close = h.close;
+    closer.close = h.close;
     h.server.requireAuth = true;
     h.server.validTokens.add('second');
     await h.sync.post('/streams/a', { n: 1 });
@@ -38,7 +34,7 @@ describe('invariant 6 and auth: tokens at send time, one refresh, pause on failu
         return true;
       },
     });
-    close = h.close;
+    closer.close = h.close;
     h.server.requireAuth = true;
     h.server.validTokens.add('fresh');
     h.server.faultPolicy = () => ({ kind: 'slow', ms: 10 });
@@ -58,7 +54,7 @@ describe('invariant 6 and auth: tokens at send time, one refresh, pause on failu
   it('a failed refresh pauses delivery in authRequired, drops nothing, and resume() continues', async () => {
     let token = 'bad';
     const h = await startHarness({ authTokenProvider: () => token, refreshToken: () => false });
-    close = h.close;
+    closer.close = h.close;
     h.server.requireAuth = true;
     h.server.validTokens.add('good');
     const events: string[] = [];
@@ -90,7 +86,7 @@ describe('invariant 6 and auth: tokens at send time, one refresh, pause on failu
         throw new Error('identity provider down');
       },
     });
-    close = h.close;
+    closer.close = h.close;
     h.server.requireAuth = true;
     await h.sync.post('/streams/a', { n: 1 });
     await drainAll(h.sync, h.clock);
@@ -100,7 +96,7 @@ describe('invariant 6 and auth: tokens at send time, one refresh, pause on failu
 
   it('a GET answered 401 after a failed refresh rejects with an AuthError', async () => {
     const h = await startHarness({ refreshToken: () => false });
-    close = h.close;
+    closer.close = h.close;
     h.server.requireAuth = true;
     await expect(h.sync.get('/items')).rejects.toMatchObject({ code: 'auth' });
   });

@@ -1,13 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cacheKey } from '../src/cache/cache-key.js';
 import { CacheMissError } from '../src/index.js';
-import { startHarness } from './helpers/harness.js';
+import { closeAfterEach, startHarness } from './helpers/harness.js';
 
-let close: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await close?.();
-  close = undefined;
-});
+const closer = closeAfterEach();
 
 const gets = (h: Awaited<ReturnType<typeof startHarness>>, prefix: string) =>
   h.server.requestsTo('GET', prefix).length;
@@ -15,7 +11,7 @@ const gets = (h: Awaited<ReturnType<typeof startHarness>>, prefix: string) =>
 describe('GET cache', () => {
   it('cacheFirst answers from a fresh entry without the network, and goes back to it after the TTL', async () => {
     const h = await startHarness();
-    close = h.close;
+    closer.close = h.close;
     const first = await h.sync.get('/things', { cacheFirst: true, ttlMs: 60_000 });
     const second = await h.sync.get('/things', { cacheFirst: true, ttlMs: 60_000 });
     expect(first.fromCache).toBe(false);
@@ -28,7 +24,7 @@ describe('GET cache', () => {
 
   it('networkFirst falls back to the cache, marked stale once expired, when the server is unreachable', async () => {
     const h = await startHarness({ cacheTtlMs: 1_000 });
-    close = h.close;
+    closer.close = h.close;
     await h.sync.get('/things');
     h.clock.advance(2_000);
     h.server.down = true;
@@ -39,7 +35,7 @@ describe('GET cache', () => {
 
   it('networkFirst falls back on a retryable status but not on a 404', async () => {
     const h = await startHarness();
-    close = h.close;
+    closer.close = h.close;
     await h.sync.get('/things');
     h.server.fail({ kind: 'status', status: 503 });
     expect((await h.sync.get('/things')).fromCache).toBe(true);
@@ -52,7 +48,7 @@ describe('GET cache', () => {
 
   it('staleWhileRevalidate answers an expired entry at once and refreshes it in the background', async () => {
     const h = await startHarness({ cacheTtlMs: 1_000 });
-    close = h.close;
+    closer.close = h.close;
     h.server.editItem('1', { name: 'old' });
     await h.sync.get('/items/1');
     h.server.editItem('1', { name: 'new' });
@@ -66,7 +62,7 @@ describe('GET cache', () => {
 
   it('cacheOnly never touches the network and throws CacheMissError on a miss', async () => {
     const h = await startHarness();
-    close = h.close;
+    closer.close = h.close;
     await expect(h.sync.get('/nothing', { strategy: 'cacheOnly' })).rejects.toBeInstanceOf(
       CacheMissError,
     );
@@ -75,7 +71,7 @@ describe('GET cache', () => {
 
   it('networkOnly neither reads nor writes the cache', async () => {
     const h = await startHarness();
-    close = h.close;
+    closer.close = h.close;
     await h.sync.get('/things', { strategy: 'networkOnly' });
     await expect(h.sync.get('/things', { strategy: 'cacheOnly' })).rejects.toMatchObject({
       code: 'cache-miss',
@@ -84,7 +80,7 @@ describe('GET cache', () => {
 
   it('revalidates with If-None-Match; a 304 refreshes the TTL without a body', async () => {
     const h = await startHarness({ cacheTtlMs: 1_000 });
-    close = h.close;
+    closer.close = h.close;
     h.server.editItem('7', { name: 'seven' });
     await h.sync.get('/items/7');
     h.clock.advance(2_000);
@@ -99,7 +95,7 @@ describe('GET cache', () => {
   it("keys include the scope and a sorted query, so users never see each other's data", async () => {
     let user = 'alice';
     const h = await startHarness({ cacheScope: () => user });
-    close = h.close;
+    closer.close = h.close;
     await h.sync.get('/things?b=2&a=1');
     expect((await h.sync.get('/things?a=1&b=2', { strategy: 'cacheOnly' })).fromCache).toBe(true);
     user = 'bob';
@@ -113,7 +109,7 @@ describe('GET cache', () => {
 
   it('caches text and non-object JSON bodies and honours no-store', async () => {
     const h = await startHarness();
-    close = h.close;
+    closer.close = h.close;
     h.server.editItem('n', 42);
     await h.sync.get('/items/n');
     expect((await h.sync.get('/items/n', { strategy: 'cacheOnly' })).data).toBe(42);
@@ -127,7 +123,7 @@ describe('GET cache', () => {
 
   it('clear() wipes the cache for logout, and purgeExpiredCache drops entries past maxStale', async () => {
     const h = await startHarness({ cacheTtlMs: 1_000, maxStaleMs: 10_000 });
-    close = h.close;
+    closer.close = h.close;
     await h.sync.get('/a');
     await h.sync.clear();
     await expect(h.sync.get('/a', { strategy: 'cacheOnly' })).rejects.toBeInstanceOf(

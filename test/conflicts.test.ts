@@ -1,19 +1,15 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConflictError, MemoryStore, QnoxSync } from '../src/index.js';
 import { ManualClock } from '../src/testing/index.js';
-import { drainAll, startHarness } from './helpers/harness.js';
+import { closeAfterEach, drainAll, startHarness } from './helpers/harness.js';
 import { TestServer } from './helpers/test-server.js';
 
-let close: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await close?.();
-  close = undefined;
-});
+const closer = closeAfterEach();
 
 async function withItem(options: Parameters<typeof startHarness>[0] = {}) {
   const h = await startHarness(options);
-  close = h.close;
+  closer.close = h.close;
   h.server.editItem('1', { title: 'base', qty: 1, note: 'n' });
   await h.sync.get('/items/1');
   return h;
@@ -179,7 +175,7 @@ describe('two clients editing one resource offline', () => {
       };
       const a = await make();
       const b = await make();
-      close = async () => {
+      closer.close = async () => {
         await a.sync.dispose();
         await b.sync.dispose();
         await server.stop();
@@ -199,7 +195,7 @@ describe('two clients editing one resource offline', () => {
 describe('lost-update prevention', () => {
   it('never silently overwrites a concurrent edit (1,000 generated cases)', async () => {
     const h = await startHarness({ conflictStrategy: 'merge', autoSync: false });
-    close = h.close;
+    closer.close = h.close;
     const fields = ['a', 'b', 'c', 'd'] as const;
     const record = fc.record({ a: fc.nat(3), b: fc.nat(3), c: fc.nat(3), d: fc.nat(3) });
     let n = 0;

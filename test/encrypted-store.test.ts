@@ -1,9 +1,9 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encryptedStore, MemoryStore, type QnoxLocalStore, QnoxSync } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
 import { ManualClock, runStoreConformance } from '../src/testing/index.js';
-import { drainAll } from './helpers/harness.js';
+import { closeAfterEach, drainAll } from './helpers/harness.js';
 import { TestServer } from './helpers/test-server.js';
 
 const newKey = () =>
@@ -56,11 +56,7 @@ runStoreConformance(
 );
 
 describe('encryption at rest', () => {
-  let close: (() => Promise<void>) | undefined;
-  afterEach(async () => {
-    await close?.();
-    close = undefined;
-  });
+  const closer = closeAfterEach();
 
   it('keeps no plaintext of a canary body, URL, header or cached response in the raw IndexedDB records', async () => {
     const server = new TestServer();
@@ -79,7 +75,7 @@ describe('encryption at rest', () => {
       clock: new ManualClock(),
       autoSync: false,
     });
-    close = async () => {
+    closer.close = async () => {
       await sync.dispose();
       await server.stop();
     };
@@ -111,7 +107,7 @@ describe('encryption at rest', () => {
       store: encryptedStore(shared, { key: await newKey() }),
       clock,
     });
-    close = async () => {
+    closer.close = async () => {
       await reader.dispose();
       await server.stop();
     };

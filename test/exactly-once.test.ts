@@ -1,19 +1,15 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MutationHandle } from '../src/index.js';
-import { drainAll, startHarness, until } from './helpers/harness.js';
+import { closeAfterEach, drainAll, startHarness, until } from './helpers/harness.js';
 import type { Fault } from './helpers/test-server.js';
 
-let close: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await close?.();
-  close = undefined;
-});
+const closer = closeAfterEach();
 
 describe('invariant 2: nothing lost, nothing doubled', () => {
   it('committed-then-dropped: the retry carries the same key and the server applies it once', async () => {
     const h = await startHarness();
-    close = h.close;
+    closer.close = h.close;
     h.server.fail({ kind: 'commit-then-drop' });
     const m = await h.sync.post('/streams/a', { n: 1 });
     await drainAll(h.sync, h.clock);
@@ -26,7 +22,7 @@ describe('invariant 2: nothing lost, nothing doubled', () => {
 
   it('a response slower than the timeout is retried with the same key and applied once', async () => {
     const h = await startHarness({ timeoutMs: 5_000 });
-    close = h.close;
+    closer.close = h.close;
     h.server.fail({ kind: 'slow', ms: 10_000 });
     const m = await h.sync.post('/streams/a', { n: 1 });
     await until(() => h.server.requests.length === 1);
@@ -42,7 +38,7 @@ describe('invariant 2: nothing lost, nothing doubled', () => {
 
   it('a reset before the server acted is retried and applied once', async () => {
     const h = await startHarness();
-    close = h.close;
+    closer.close = h.close;
     h.server.fail({ kind: 'reset' });
     await h.sync.post('/streams/a', { n: 1 });
     await drainAll(h.sync, h.clock);
@@ -51,7 +47,7 @@ describe('invariant 2: nothing lost, nothing doubled', () => {
 
   it('1,000 writes over 20 ordering keys through 30% random faults: one effect each, in per-key order', async () => {
     const h = await startHarness({ concurrency: 4, retry: { maxAttempts: 1_000 } });
-    close = h.close;
+    closer.close = h.close;
     let seed = 42;
     const random = () => {
       seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
@@ -86,7 +82,7 @@ describe('invariant 2: nothing lost, nothing doubled', () => {
 
   it('every acknowledged write is applied exactly once for any fault sequence (property)', async () => {
     const h = await startHarness({ retry: { maxAttempts: 100 } });
-    close = h.close;
+    closer.close = h.close;
     const fault = fc.constantFrom<Fault | undefined>(
       undefined,
       { kind: 'status', status: 503 },

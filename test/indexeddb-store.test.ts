@@ -1,9 +1,9 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { QnoxSync } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
 import { ManualClock, runStoreConformance } from '../src/testing/index.js';
-import { drainAll } from './helpers/harness.js';
+import { closeAfterEach, drainAll } from './helpers/harness.js';
 import { TestServer } from './helpers/test-server.js';
 
 let n = 0;
@@ -40,11 +40,7 @@ const shared = new IDBFactory();
 runStoreConformance('IndexedDbStore (fake-indexeddb)', factory, { describe, it });
 
 describe('IndexedDbStore', () => {
-  let close: (() => Promise<void>) | undefined;
-  afterEach(async () => {
-    await close?.();
-    close = undefined;
-  });
+  const closer = closeAfterEach();
 
   it('imports without touching indexedDB and fails to open with a typed error where there is none', async () => {
     const store = new IndexedDbStore({ name: 'nowhere', IDBKeyRange });
@@ -70,7 +66,7 @@ describe('IndexedDbStore', () => {
       store: new IndexedDbStore({ indexedDB: idb, IDBKeyRange }),
       clock,
     });
-    close = async () => {
+    closer.close = async () => {
       await second.dispose();
       await server.stop();
     };
@@ -105,7 +101,7 @@ describe('IndexedDbStore', () => {
     });
     const store = new IndexedDbStore({ name: 'legacy', indexedDB: idb, IDBKeyRange });
     await store.init();
-    close = () => store.close();
+    closer.close = () => store.close();
     expect((await store.dueTasks({ now: 0, limit: 5 })).map((t) => t.id)).toEqual([task.id]);
     await store.putMeta('k', 'v');
     expect(await store.getMeta('k')).toBe('v');
@@ -114,7 +110,7 @@ describe('IndexedDbStore', () => {
   it('a burst of enqueues fired together shares transactions and keeps per-key order', async () => {
     const store = new IndexedDbStore({ name: 'burst', indexedDB: new IDBFactory(), IDBKeyRange });
     await store.init();
-    close = () => store.close();
+    closer.close = () => store.close();
     const { sampleTask } = await import('../src/testing/index.js');
     const inputs = Array.from({ length: 300 }, (_, i) =>
       sampleTask({ orderingKey: `k${i % 5}`, nextAttemptAt: 0 }),

@@ -1,16 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { drainAll, startHarness } from './helpers/harness.js';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach, drainAll, startHarness } from './helpers/harness.js';
 
-let close: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await close?.();
-  close = undefined;
-});
+const closer = closeAfterEach();
 
 describe('invariant 3: order per ordering key', () => {
   it('delivers writes of one key one at a time, in enqueue order', async () => {
     const h = await startHarness({ concurrency: 8, autoSync: false });
-    close = h.close;
+    closer.close = h.close;
     for (let i = 0; i < 30; i++)
       await h.sync.post('/streams/one', { n: i }, { orderingKey: 'one' });
     h.server.fail({ kind: 'slow', ms: 20 });
@@ -21,7 +17,7 @@ describe('invariant 3: order per ordering key', () => {
 
   it('runs different keys in parallel, never more than `concurrency` at once', async () => {
     const h = await startHarness({ concurrency: 3, autoSync: false });
-    close = h.close;
+    closer.close = h.close;
     h.server.faultPolicy = () => ({ kind: 'slow', ms: 15 });
     for (let i = 0; i < 24; i++) await h.sync.post(`/streams/k${i % 6}`, { n: i });
     await drainAll(h.sync, h.clock);
@@ -32,7 +28,7 @@ describe('invariant 3: order per ordering key', () => {
 
   it('a failing head blocks only its own key', async () => {
     const h = await startHarness({ autoSync: false });
-    close = h.close;
+    closer.close = h.close;
     h.server.faultPolicy = (req) =>
       req.path === '/streams/blocked' && JSON.parse(req.body).n === 0
         ? { kind: 'status', status: 503 }
@@ -52,7 +48,7 @@ describe('invariant 3: order per ordering key', () => {
 
   it('a global ordering key makes one FIFO across resources', async () => {
     const h = await startHarness({ defaultOrderingKey: 'global', concurrency: 4, autoSync: false });
-    close = h.close;
+    closer.close = h.close;
     h.server.faultPolicy = () => ({ kind: 'slow', ms: 5 });
     for (let i = 0; i < 10; i++) await h.sync.post(`/streams/r${i}`, { n: i });
     await drainAll(h.sync, h.clock);

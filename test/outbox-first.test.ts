@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   MemoryStore,
   type NewTaskRecord,
@@ -7,7 +7,7 @@ import {
   type TaskRecord,
 } from '../src/index.js';
 import { ManualClock } from '../src/testing/index.js';
-import { drainAll, startHarness } from './helpers/harness.js';
+import { closeAfterEach, drainAll, startHarness } from './helpers/harness.js';
 import { TestServer } from './helpers/test-server.js';
 
 /** A memory store that logs when each enqueue became durable, and can be made to fail. */
@@ -22,11 +22,7 @@ class LoggingStore extends MemoryStore {
   }
 }
 
-let close: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await close?.();
-  close = undefined;
-});
+const closer = closeAfterEach();
 
 describe('invariant 1: outbox first', () => {
   it('stores the write before the first network attempt', async () => {
@@ -34,7 +30,7 @@ describe('invariant 1: outbox first', () => {
     const server = new TestServer();
     const baseUrl = await server.start();
     const sync = await QnoxSync.create({ baseUrl, store, clock: new ManualClock() });
-    close = async () => {
+    closer.close = async () => {
       await sync.dispose();
       await server.stop();
     };
@@ -49,7 +45,7 @@ describe('invariant 1: outbox first', () => {
 
   it('resolves while the server is unreachable, and the write is in the store', async () => {
     const h = await startHarness();
-    close = h.close;
+    closer.close = h.close;
     h.server.down = true;
     const m = await h.sync.post('/streams/a', { n: 1 });
     expect(await h.sync.pendingCount()).toBe(1);
@@ -68,7 +64,7 @@ describe('invariant 1: outbox first', () => {
     server.down = false;
     const clock = new ManualClock();
     const second = await QnoxSync.create({ baseUrl, store, clock });
-    close = async () => {
+    closer.close = async () => {
       await server.stop();
     };
     await drainAll(second, clock);
@@ -82,7 +78,7 @@ describe('invariant 1: outbox first', () => {
   it('a store failure rejects the call with a StorageError and sends nothing', async () => {
     const store = new LoggingStore();
     const h = await startHarness({ store });
-    close = h.close;
+    closer.close = h.close;
     store.failEnqueue = true;
     const error = await h.sync.post('/streams/a', { n: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageError);
@@ -92,7 +88,7 @@ describe('invariant 1: outbox first', () => {
 
   it('a queued body cannot be changed by the caller after enqueue', async () => {
     const h = await startHarness();
-    close = h.close;
+    closer.close = h.close;
     h.server.down = true;
     const order = { n: 1 };
     await h.sync.post('/streams/a', order);

@@ -1,20 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backoffDelay, DEFAULT_RETRY } from '../src/engine/backoff.js';
 import { parseRetryAfter } from '../src/http/classify.js';
 import { ConflictError, HttpError } from '../src/index.js';
-import { drainAll, startHarness } from './helpers/harness.js';
+import { closeAfterEach, drainAll, startHarness } from './helpers/harness.js';
 
-let close: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await close?.();
-  close = undefined;
-});
+const closer = closeAfterEach();
 
 describe('invariant 4: retry what can succeed, stop what cannot', () => {
   for (const status of [408, 425, 429, 500, 502, 503, 504]) {
     it(`retries ${status} and then delivers`, async () => {
       const h = await startHarness();
-      close = h.close;
+      closer.close = h.close;
       h.server.fail({ kind: 'status', status }, { kind: 'status', status });
       const m = await h.sync.post('/streams/a', { n: 1 });
       await drainAll(h.sync, h.clock);
@@ -26,7 +22,7 @@ describe('invariant 4: retry what can succeed, stop what cannot', () => {
   for (const status of [400, 403, 404, 410, 422]) {
     it(`dead-letters ${status} at once, with reason, attempts and response`, async () => {
       const h = await startHarness();
-      close = h.close;
+      closer.close = h.close;
       h.server.fail({ kind: 'status', status });
       const m = await h.sync.post('/streams/a', { n: 1 });
       await drainAll(h.sync, h.clock);
@@ -44,7 +40,7 @@ describe('invariant 4: retry what can succeed, stop what cannot', () => {
 
   it('a rejected write does not stop the writes behind it', async () => {
     const h = await startHarness();
-    close = h.close;
+    closer.close = h.close;
     h.server.fail({ kind: 'status', status: 400 });
     await h.sync.post('/streams/a', { n: 0 });
     const next = await h.sync.post('/streams/a', { n: 1 });
@@ -55,7 +51,7 @@ describe('invariant 4: retry what can succeed, stop what cannot', () => {
 
   it('409 and 412 are conflicts: reported and dead-lettered, never retried blindly', async () => {
     const h = await startHarness();
-    close = h.close;
+    closer.close = h.close;
     const conflicts: string[] = [];
     h.sync.events.subscribe((e) => {
       if (e.type === 'conflict') conflicts.push(`${e.status}`);
@@ -72,7 +68,7 @@ describe('invariant 4: retry what can succeed, stop what cannot', () => {
 
   it('honours Retry-After in seconds', async () => {
     const h = await startHarness();
-    close = h.close;
+    closer.close = h.close;
     h.server.fail({ kind: 'status', status: 429, retryAfter: '120' });
     await h.sync.post('/streams/a', { n: 1 });
     await h.sync.sync();
@@ -88,7 +84,7 @@ describe('invariant 4: retry what can succeed, stop what cannot', () => {
 
   it('honours Retry-After as an HTTP-date', async () => {
     const h = await startHarness();
-    close = h.close;
+    closer.close = h.close;
     const at = new Date(h.clock.now() + 90_000).toUTCString();
     h.server.fail({ kind: 'status', status: 503, retryAfter: at });
     await h.sync.post('/streams/a', { n: 1 });
@@ -98,7 +94,7 @@ describe('invariant 4: retry what can succeed, stop what cannot', () => {
 
   it('dead-letters after maxAttempts, with the last error', async () => {
     const h = await startHarness({ retry: { maxAttempts: 3 } });
-    close = h.close;
+    closer.close = h.close;
     h.server.faultPolicy = () => ({ kind: 'status', status: 500 });
     const m = await h.sync.post('/streams/a', { n: 1 });
     await drainAll(h.sync, h.clock);
@@ -110,7 +106,7 @@ describe('invariant 4: retry what can succeed, stop what cannot', () => {
 
   it('a dead letter can be retried with its key, edited with a new key, or discarded', async () => {
     const h = await startHarness();
-    close = h.close;
+    closer.close = h.close;
     h.server.fail(
       { kind: 'status', status: 422 },
       { kind: 'status', status: 422 },

@@ -3,11 +3,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encryptedStore, QnoxSync } from '../src/index.js';
 import { SqliteStore } from '../src/node.js';
 import { ManualClock, runStoreConformance } from '../src/testing/index.js';
-import { drainAll } from './helpers/harness.js';
+import { closeAfterEach, drainAll } from './helpers/harness.js';
 import { TestServer } from './helpers/test-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qnox-sqlite-'));
@@ -66,11 +66,7 @@ if (nodeSqlite) {
 }
 
 describe('SqliteStore', () => {
-  let close: (() => Promise<void>) | undefined;
-  afterEach(async () => {
-    await close?.();
-    close = undefined;
-  });
+  const closer = closeAfterEach();
 
   it('lets one store at a time drain a file, and hands over when it closes', async () => {
     const path = join(dir, 'lock.sqlite');
@@ -132,7 +128,7 @@ describe('SqliteStore', () => {
       clock: new ManualClock(),
       autoSync: false,
     });
-    close = async () => {
+    closer.close = async () => {
       await server.stop();
     };
     await a.sync();

@@ -1,20 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { manualConnectivity, QnoxSync, type SyncPhase } from '../src/index.js';
 import { Emitter, ValueStream } from '../src/status/subscribable.js';
 import { ManualClock } from '../src/testing/index.js';
-import { drainAll, startHarness, until } from './helpers/harness.js';
+import { closeAfterEach, drainAll, startHarness, until } from './helpers/harness.js';
 import { TestServer } from './helpers/test-server.js';
 
-let close: (() => Promise<void>) | undefined;
-afterEach(async () => {
-  await close?.();
-  close = undefined;
-});
+const closer = closeAfterEach();
 
 describe('status stream and connectivity', () => {
   it('walks offline → checkingConnectivity → syncing → idle as the server goes and comes back', async () => {
     const h = await startHarness();
-    close = h.close;
+    closer.close = h.close;
     const phases: SyncPhase[] = [];
     h.sync.onSyncStatus.subscribe((s) => {
       if (phases.at(-1) !== s.phase) phases.push(s.phase);
@@ -46,7 +42,7 @@ describe('status stream and connectivity', () => {
 
   it('keeps probing with backoff while the server stays down, without charging attempts', async () => {
     const h = await startHarness({ retry: { maxAttempts: 2 } });
-    close = h.close;
+    closer.close = h.close;
     h.server.down = true;
     await h.sync.post('/streams/a', { n: 1 });
     await until(() => h.sync.onSyncStatus.value.phase === 'offline');
@@ -65,7 +61,7 @@ describe('status stream and connectivity', () => {
     const baseUrl = await server.start();
     const connectivity = manualConnectivity(false);
     const sync = await QnoxSync.create({ baseUrl, connectivity, clock: new ManualClock() });
-    close = async () => {
+    closer.close = async () => {
       await sync.dispose();
       await server.stop();
     };
@@ -79,7 +75,7 @@ describe('status stream and connectivity', () => {
 
   it('reports queued, sent, retry-scheduled and dead-lettered events in order', async () => {
     const h = await startHarness();
-    close = h.close;
+    closer.close = h.close;
     const types: string[] = [];
     h.sync.events.subscribe((e) => types.push(e.type));
     h.server.fail({ kind: 'status', status: 500 }, { kind: 'status', status: 400 });
@@ -90,7 +86,7 @@ describe('status stream and connectivity', () => {
 
   it('concurrent sync() calls share one drain', async () => {
     const h = await startHarness({ autoSync: false });
-    close = h.close;
+    closer.close = h.close;
     h.server.faultPolicy = () => ({ kind: 'slow', ms: 5 });
     for (let i = 0; i < 5; i++) await h.sync.post('/streams/a', { n: i });
     const reports = await Promise.all([h.sync.sync(), h.sync.sync(), h.sync.sync()]);

@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { QnoxSync, type QnoxSyncOptions } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
 import { TestServer } from './test-server.js';
@@ -58,4 +59,18 @@ export async function until(
     if (Date.now() - start > timeoutMs) throw new Error('until: condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
+}
+
+/**
+ * One cleanup per test: assign `closer.close` in a test and it runs after that test,
+ * pass or fail. Replaces a hand-written afterEach in every file.
+ */
+export function closeAfterEach(): { close: (() => Promise<void>) | undefined } {
+  const closer: { close: (() => Promise<void>) | undefined } = { close: undefined };
+  afterEach(async () => {
+    const close = closer.close;
+    closer.close = undefined;
+    await close?.();
+  });
+  return closer;
 }
