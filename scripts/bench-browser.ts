@@ -16,6 +16,7 @@ try {
     ['drain1', 'Chromium: drain, 1 ordering key vs raw sequential fetch', 1.15],
     ['drain6', 'Chromium: drain, 6 keys vs raw 6-way parallel fetch', 1.2],
     ['cacheHit', 'Chromium: cache hit vs raw IndexedDB get', 1.2],
+    ['hotHit', 'Chromium: cache hit, hot in memory, vs raw IndexedDB get', 0.1],
   ];
   console.log('\nbrowser (Debian Chromium, on-disk profile, 300 operations per figure):');
   for (const [key, label, target] of rows) {

@@ -111,6 +111,7 @@ async function benchStore(
   make: () => Promise<QnoxLocalStore>,
   raw: RawOps,
   big: number,
+  makeHot?: () => Promise<QnoxLocalStore>,
 ): Promise<void> {
   const store = await make();
   await store.init();
@@ -136,6 +137,18 @@ async function benchStore(
     () => store.getCache('hot'),
   );
   report(`${label}: cache hit vs raw get`, ourGet, rawGet, 1.2);
+  if (makeHot) {
+    const hot = await makeHot();
+    await hot.init();
+    await hot.putCache(HOT_ENTRY);
+    const [rawHot, ourHot] = await paired(
+      ROUNDS * 3,
+      () => raw.getOne(),
+      () => hot.getCache('hot'),
+    );
+    report(`${label}: cache hit, hot in memory, vs raw get`, ourHot, rawHot, 0.1);
+    await hot.close();
+  }
 
   const small = await make();
   await small.init();
@@ -177,9 +190,11 @@ const idbBig = Number(process.env.BENCH_IDB_BIG ?? 20_000);
 const idb = new IDBFactory();
 await benchStore(
   'IndexedDB (fake-indexeddb)',
-  async () => new IndexedDbStore({ name: `b${++fileNo}`, indexedDB: idb, IDBKeyRange }),
+  async () =>
+    new IndexedDbStore({ name: `b${++fileNo}`, indexedDB: idb, IDBKeyRange, hotEntries: 0 }),
   await rawIdb(),
   idbBig,
+  async () => new IndexedDbStore({ name: `b${++fileNo}`, indexedDB: idb, IDBKeyRange }),
 );
 
 const gcNote = globalThis.gc ? '' : ' (run with node --expose-gc for exact figures)';

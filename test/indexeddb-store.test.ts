@@ -77,10 +77,12 @@ describe('IndexedDbStore', () => {
     expect(server.effects).toHaveLength(20);
   });
 
-  it('opens a database written by schema version 1 and upgrades it in place, keeping the queue', async () => {
+  it('opens a database written by schema version 1 and upgrades it in place, keeping the queue and its heads', async () => {
     const idb = new IDBFactory();
     const { sampleTask } = await import('../src/testing/index.js');
     const task = sampleTask({ orderingKey: 'old', nextAttemptAt: 0 });
+    const behind = sampleTask({ orderingKey: 'old', nextAttemptAt: 0 });
+    const other = sampleTask({ orderingKey: 'other', nextAttemptAt: 7 });
     await new Promise<void>((resolve) => {
       const req = idb.open('legacy', 1);
       req.onupgradeneeded = () => {
@@ -93,6 +95,8 @@ describe('IndexedDbStore', () => {
         db.createObjectStore('cache', { keyPath: 'key' }).createIndex('expiresAt', 'expiresAt');
         db.createObjectStore('quarantine', { autoIncrement: true });
         tasks.add({ ...task, headDue: 0 });
+        tasks.add(behind);
+        tasks.add({ ...other, headDue: 7 });
       };
       req.onsuccess = () => {
         req.result.close();
@@ -103,6 +107,13 @@ describe('IndexedDbStore', () => {
     await store.init();
     closer.close = () => store.close();
     expect((await store.dueTasks({ now: 0, limit: 5 })).map((t) => t.id)).toEqual([task.id]);
+    expect((await store.dueTasks({ now: 9, limit: 5 })).map((t) => t.id)).toEqual([
+      task.id,
+      other.id,
+    ]);
+    await store.removeTask(task.id);
+    expect((await store.dueTasks({ now: 0, limit: 5 })).map((t) => t.id)).toEqual([behind.id]);
+    expect(await store.pendingCount()).toBe(2);
     await store.putMeta('k', 'v');
     expect(await store.getMeta('k')).toBe('v');
   });

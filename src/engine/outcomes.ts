@@ -5,6 +5,7 @@ import type { MergeInput } from '../conflict/merge-json.js';
 import { type AuthError, ConflictError, type QnoxError } from '../errors.js';
 import { bodyData } from '../http/body.js';
 import type { Transport, WireResponse } from '../http/transport.js';
+import type { QnoxResponse } from '../options.js';
 import { type DeadLetterReason, RECORD_VERSION, type TaskRecord } from '../outbox/records.js';
 import type { Clock } from '../platform/clock.js';
 import { type SyncEvent, summarize } from '../status/events.js';
@@ -75,14 +76,15 @@ export class Outcomes {
 
   tally: Tally = { delivered: 0, retried: 0, deadLettered: 0 };
 
-  async apply(task: TaskRecord, verdict: Verdict): Promise<void> {
+  /** `removed`: the task's removal, when the caller already started it. */
+  async apply(task: TaskRecord, verdict: Verdict, removed?: Promise<void>): Promise<void> {
     const { store, status, events, reachability } = this.deps;
     switch (verdict.kind) {
       case 'delivered': {
         const view = toErrorResponse(verdict.response);
         if (this.deps.conflictDetector?.(view))
           return this.#conflict(task, new ConflictError(view));
-        return this.#delivered(task, verdict.response);
+        return this.#delivered(task, verdict.response, removed);
       }
       case 'unreachable':
         if (await reachability.confirm()) return this.retry(task, verdict.error);
@@ -151,23 +153,20 @@ export class Outcomes {
     if (outcome) await this.retry(task, outcome.retry);
   }
 
-  async #delivered(task: TaskRecord, response: WireResponse): Promise<void> {
+  async #delivered(
+    task: TaskRecord,
+    response: WireResponse,
+    removed?: Promise<void>,
+  ): Promise<void> {
     const { store, status, clock, events, settlements, reachability } = this.deps;
-    await store.removeTask(task.id);
+    await (removed ?? store.removeTask(task.id));
     this.tally.delivered++;
     reachability.reportSuccess();
     this.#countDown();
     status.update({ lastSyncAt: clock.now(), lastError: null });
     await this.deps.onDelivered(task, response);
     events.emit({ type: 'sent', task: summarize(task), status: response.status });
-    settlements.resolve(task.id, {
-      status: response.status,
-      data: bodyData(response.body),
-      headers: response.headers,
-      fromCache: false,
-      stale: false,
-      pendingWrites: false,
-    });
+    settlements.resolve(task.id, toResult(response));
   }
 
   #countDown(deadLetters = 0): void {
@@ -177,6 +176,18 @@ export class Outcomes {
       deadLetters: status.facts.deadLetters + deadLetters,
     });
   }
+}
+
+/** What a write's `result` resolves with once the server acknowledged it. */
+export function toResult(response: WireResponse): QnoxResponse {
+  return {
+    status: response.status,
+    data: bodyData(response.body),
+    headers: response.headers,
+    fromCache: false,
+    stale: false,
+    pendingWrites: false,
+  };
 }
 
 function errorInfo(error: QnoxError): { code: string; message: string; status?: number } {

@@ -14,6 +14,8 @@ interface Deferred {
  */
 export class Settlements {
   readonly #pending = new Map<string, Deferred[]>();
+  /** Ids announced on acknowledgment, not to be announced twice. */
+  readonly #early = new Set<string>();
   /** Set when other tabs share the store: they learn of every outcome too. */
   announce: ((message: ChannelMessage) => void) | undefined;
 
@@ -36,9 +38,24 @@ export class Settlements {
     this.#pending.set(to, [...(this.#pending.get(to) ?? []), ...moved]);
   }
 
+  /**
+   * Tells other tabs at once that the server acknowledged `id`, before this
+   * tab's bookkeeping commits: should this tab close meanwhile, their callers
+   * still hear (a replay by the next sender would only announce it again).
+   */
+  acknowledged(id: string, response: QnoxResponse): void {
+    if (this.#pending.has(id) || !this.announce) return;
+    this.#early.add(id);
+    this.#post(id, response);
+  }
+
   resolve(id: string, response: QnoxResponse): void {
     for (const d of this.#pending.get(id) ?? []) d.resolve(response);
     this.#pending.delete(id);
+    if (!this.#early.delete(id)) this.#post(id, response);
+  }
+
+  #post(id: string, response: QnoxResponse): void {
     this.announce?.({
       t: 'settled',
       id,

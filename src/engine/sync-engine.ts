@@ -3,7 +3,8 @@ import type { WireResponse } from '../http/transport.js';
 import type { TaskRecord } from '../outbox/records.js';
 import type { TimerHandle } from '../platform/clock.js';
 import { deliver } from './deliver.js';
-import { type OutcomeDeps, Outcomes } from './outcomes.js';
+import { type OutcomeDeps, Outcomes, toResult } from './outcomes.js';
+import { ReadAhead } from './read-ahead.js';
 
 /** How often a client whose store is drained by another process looks again. */
 const LOCK_RETRY_MS = 5_000;
@@ -46,6 +47,8 @@ export class SyncEngine {
   /** Task ids changed outside the drain (coalescing): Infinity while held, else the epoch of the change. */
   readonly #touched = new Map<string, number>();
   #epoch = 0;
+  /** Epoch of the last outbox wipe: tasks read before it are not sent. */
+  #cleared = 0;
 
   constructor(private readonly deps: EngineDeps) {
     this.#outcomes = new Outcomes({ ...deps, pause: (error) => this.#pause(error) });
@@ -98,6 +101,11 @@ export class SyncEngine {
     this.deps.status.update({ authRequired: false });
     this.deps.events.emit({ type: 'auth-resumed' });
     this.kick();
+  }
+
+  /** After the outbox was wiped: drop whatever the lanes read ahead. */
+  forgetReadAhead(): void {
+    this.#cleared = ++this.#epoch;
   }
 
   async dispose(): Promise<void> {
@@ -188,22 +196,24 @@ export class SyncEngine {
   }
 
   /**
-   * Delivers `first`, then keeps its ordering key's lane busy: while one write's
-   * bookkeeping (removal, cache upkeep) commits, the next write of the key is
-   * already on the wire. Safe because a crash before a removal commits only
+   * Delivers `first`, then keeps its ordering key's lane busy. The lane reads
+   * its key ahead in batches, so the next write goes out as soon as the
+   * previous one is acknowledged, while that one's removal and cache upkeep
+   * commit behind it. Safe because a crash before a removal commits only
    * replays that write under its idempotency key, after which order holds.
    */
   async #attempt(first: TaskRecord): Promise<void> {
+    const ahead = new ReadAhead(
+      this.deps.pipeline ? this.deps.store : undefined,
+      first,
+      () => ++this.#epoch,
+    );
     let task = first;
     let bookkeeping: Promise<void> = Promise.resolve();
     this.#inFlight.add(task.id);
     try {
       for (;;) {
-        const epoch = ++this.#epoch;
-        const lookahead =
-          this.deps.pipeline && this.deps.store.nextInKey
-            ? this.deps.store.nextInKey(task.orderingKey, task.seq).catch(() => undefined)
-            : undefined;
+        ahead.fill();
         const verdict = await deliver(
           this.deps.transport,
           this.deps.beforeSend(task),
@@ -211,13 +221,22 @@ export class SyncEngine {
           () => this.deps.clock.now(),
         );
         const current = task;
-        if (verdict.kind === 'delivered') this.deps.onAcknowledged(current, verdict.response);
-        bookkeeping = bookkeeping.then(() => this.#outcomes.apply(current, verdict));
-        const next = verdict.kind === 'delivered' ? await lookahead : undefined;
-        if (!next || !this.#mayChain(next, epoch)) break;
+        let removed: Promise<void> | undefined;
+        if (verdict.kind === 'delivered') {
+          this.deps.onAcknowledged(current, verdict.response);
+          // Pipelined lanes have no conflict detector: an acknowledged write is done.
+          if (ahead.active) {
+            this.deps.settlements.acknowledged(current.id, toResult(verdict.response));
+            removed = this.deps.store.removeTask(current.id);
+            removed.catch(() => {});
+          }
+        }
+        bookkeeping = bookkeeping.then(() => this.#outcomes.apply(current, verdict, removed));
+        const next = verdict.kind === 'delivered' ? await ahead.take() : undefined;
+        if (!next || !this.#mayChain(next.task, next.epoch)) break;
         this.#inFlight.delete(current.id);
-        this.#inFlight.add(next.id);
-        task = next;
+        this.#inFlight.add(next.task.id);
+        task = next.task;
       }
       await bookkeeping;
     } catch (error) {
@@ -234,6 +253,7 @@ export class SyncEngine {
     return (
       this.#canSend() &&
       !this.#disposed &&
+      this.#cleared < epoch &&
       next.nextAttemptAt <= this.deps.clock.now() &&
       (touched === undefined || touched < epoch) &&
       !this.#inFlight.has(next.id)

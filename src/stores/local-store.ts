@@ -76,11 +76,12 @@ export interface QnoxLocalStore {
    */
   readonly shareKey?: string;
   /**
-   * Optional, for stores whose writes cost real I/O: the first task of `orderingKey`
-   * after `afterSeq`, so the drain can send it while the previous removal commits.
+   * Optional, for stores whose writes cost real I/O: up to `limit` tasks of
+   * `orderingKey` after `afterSeq`, in order, so the drain can read a key ahead and
+   * send each write while the previous ones' removals commit.
    * In-memory stores leave it out (pipelining would only add work).
    */
-  nextInKey?(orderingKey: string, afterSeq: number): Promise<TaskRecord | undefined>;
+  nextInKey?(orderingKey: string, afterSeq: number, limit: number): Promise<TaskRecord[]>;
   /** Optional, enables coalescing: the last queued task of an ordering key (highest seq). */
   lastTask?(orderingKey: string): Promise<TaskRecord | undefined>;
   /** Optional small key-value area that `clear()` never touches (e.g. the encryption salt). */

@@ -129,11 +129,15 @@ export const cases: Case[] = [
       const a1 = await store.enqueue(sampleTask({ orderingKey: 'a' }));
       await store.enqueue(sampleTask({ orderingKey: 'b' }));
       const a2 = await store.enqueue(sampleTask({ orderingKey: 'a' }));
+      const a3 = await store.enqueue(sampleTask({ orderingKey: 'a' }));
       if (store.nextInKey) {
-        same((await store.nextInKey('a', a1.seq))?.id, a2.id, 'next after the head');
-        same(await store.nextInKey('a', a2.seq), undefined, 'nothing after the last');
+        const ids = async (after: number, limit: number) =>
+          (await store.nextInKey!('a', after, limit)).map((t) => t.id).join();
+        same(await ids(a1.seq, 1), a2.id, 'next after the head');
+        same(await ids(a1.seq, 5), [a2.id, a3.id].join(), 'the rest of the key, in order');
+        same(await ids(a3.seq, 5), '', 'nothing after the last');
       }
-      if (store.lastTask) same((await store.lastTask('a'))?.id, a2.id, 'last of the key');
+      if (store.lastTask) same((await store.lastTask('a'))?.id, a3.id, 'last of the key');
       return undefined;
     },
   },

@@ -50,8 +50,8 @@ class EncryptedStore implements QnoxLocalStore {
     inner.onQuarantine?.((report) => this.#listener?.(report));
     const { nextInKey, lastTask } = inner;
     if (nextInKey) {
-      this.nextInKey = async (key, afterSeq) =>
-        this.#openOne(await nextInKey.call(inner, await this.#c().blind(key), afterSeq));
+      this.nextInKey = async (key, afterSeq, limit) =>
+        this.#openAll(await nextInKey.call(inner, await this.#c().blind(key), afterSeq, limit));
     }
     if (lastTask) {
       this.lastTask = async (key) =>
@@ -60,7 +60,11 @@ class EncryptedStore implements QnoxLocalStore {
   }
 
   /** Present only when the wrapped store has it: optional capabilities stay optional. */
-  readonly nextInKey?: (orderingKey: string, afterSeq: number) => Promise<TaskRecord | undefined>;
+  readonly nextInKey?: (
+    orderingKey: string,
+    afterSeq: number,
+    limit: number,
+  ) => Promise<TaskRecord[]>;
   readonly lastTask?: (orderingKey: string) => Promise<TaskRecord | undefined>;
 
   async init(): Promise<void> {

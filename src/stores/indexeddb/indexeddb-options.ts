@@ -24,4 +24,13 @@ export interface IndexedDbStoreOptions {
    * @example false
    */
   persist?: boolean;
+  /**
+   * How many cache records (and known-absent keys) to keep in memory, so a hot
+   * read costs no IndexedDB transaction. Other tabs and the service worker on
+   * the same database tell this one of their changes over a BroadcastChannel;
+   * where there is none, use 0 if several contexts write the cache.
+   * @default 100
+   * @example 0 // every read goes to IndexedDB
+   */
+  hotEntries?: number;
 }

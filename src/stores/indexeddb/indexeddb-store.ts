@@ -6,16 +6,28 @@ import {
   type NewTaskRecord,
   type TaskRecord,
 } from '../../outbox/records.js';
+import { GroupCommit } from '../group-commit.js';
+import { HotCache } from '../hot-cache.js';
 import type { ClearOptions, QnoxLocalStore, QuarantineReport } from '../local-store.js';
 import { committed, isQuotaError, request, walk } from './idb-helpers.js';
 import type { IndexedDbStoreOptions } from './indexeddb-options.js';
 import { openDatabase } from './schema.js';
-import { addRows, removeRow, removeRowBySeq, type TaskRow } from './task-rows.js';
+import {
+  addRows,
+  dueRows,
+  HEADS,
+  rehead,
+  removeRowBySeq,
+  removeRows,
+  rowsAfter,
+  updateRow,
+} from './task-rows.js';
 import { WebLock } from './web-lock.js';
 
 export type { IndexedDbStoreOptions } from './indexeddb-options.js';
 
 const T = 'tasks';
+const H = HEADS;
 const D = 'dead';
 const C = 'cache';
 const Q = 'quarantine';
@@ -34,15 +46,18 @@ export class IndexedDbStore implements QnoxLocalStore {
   readonly #name: string;
   readonly #options: IndexedDbStoreOptions;
   #db: Promise<IDBDatabase> | undefined;
-  #batch: {
-    input: NewTaskRecord;
-    resolve: (t: TaskRecord) => void;
-    reject: (e: unknown) => void;
-  }[] = [];
+  readonly #adds = new GroupCommit<NewTaskRecord, TaskRecord>((inputs) =>
+    this.#write([T, H], (tx) => addRows(tx, inputs), 'strict'),
+  );
+  readonly #removals = new GroupCommit<string, void>(async (ids) => {
+    await this.#write([T, H], (tx) => removeRows(tx, ids, this.#keys()));
+    return [];
+  });
   #quarantineListener: ((report: QuarantineReport) => void) | undefined;
   #range: typeof IDBKeyRange | undefined;
 
   #lock: WebLock | undefined;
+  #hot: HotCache | undefined;
 
   constructor(options: IndexedDbStoreOptions = {}) {
     this.#options = options;
@@ -64,6 +79,7 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async init(): Promise<void> {
+    this.#hot ??= new HotCache(this.#options.hotEntries ?? 100, `qnox-cache:${this.#name}`);
     await this.#open();
     const storage = (
       globalThis as { navigator?: { storage?: { persist?: () => Promise<boolean> } } }
@@ -75,41 +91,32 @@ export class IndexedDbStore implements QnoxLocalStore {
     this.#quarantineListener = listener;
   }
 
+  /** Enqueues issued together (or while the previous batch commits) share one strict transaction. */
   enqueue(input: NewTaskRecord): Promise<TaskRecord> {
-    return new Promise((resolve, reject) => {
-      this.#batch.push({ input, resolve, reject });
-      if (this.#batch.length === 1) queueMicrotask(() => void this.#flush());
-    });
-  }
-
-  async #flush(): Promise<void> {
-    const batch = this.#batch;
-    this.#batch = [];
-    try {
-      const stored = await this.#write(
-        [T],
-        (tx) =>
-          addRows(
-            tx.objectStore(T),
-            batch.map((b) => b.input),
-            this.#keys(),
-          ),
-        'strict',
-      );
-      for (const [i, b] of batch.entries()) b.resolve(stored[i]!);
-    } catch (error) {
-      for (const b of batch) b.reject(error);
-    }
+    return this.#adds.add(input);
   }
 
   async dueTasks(query: { now: number; limit: number }): Promise<TaskRecord[]> {
-    const range = this.#keys().upperBound([query.now, Number.POSITIVE_INFINITY]);
-    const rows = await this.#read<unknown[]>(T, (s) => s.index('due').getAll(range, query.limit));
-    return this.#decodeAll(rows);
+    const db = await this.#open();
+    const { heads, firsts } = await dueRows(
+      db.transaction([H, T], 'readonly'),
+      query.now,
+      query.limit,
+      this.#keys(),
+    ).catch((error: unknown) => {
+      throw wrap(error, `read ${H}`);
+    });
+    // A schedule left without tasks (its last one was quarantined unreadable) is mended.
+    const empty = heads.filter((_, i) => firsts[i] === undefined).map((h) => h.orderingKey);
+    if (empty.length > 0)
+      void this.#write([T, H], async (tx) => {
+        for (const key of empty) await rehead(tx, key, this.#keys());
+      }).catch(() => {});
+    return this.#decodeAll(firsts.filter((row) => row !== undefined));
   }
 
   async nextDueAt(): Promise<number | undefined> {
-    const key = await this.#read<IDBCursor | null>(T, (s) => s.index('due').openKeyCursor());
+    const key = await this.#read<IDBCursor | null>(H, (s) => s.index('due').openKeyCursor());
     return key ? (key.key as [number, number])[0] : undefined;
   }
 
@@ -118,16 +125,11 @@ export class IndexedDbStore implements QnoxLocalStore {
     return row === undefined ? undefined : (await this.#decodeAll([row]))[0];
   }
 
-  async nextInKey(orderingKey: string, afterSeq: number): Promise<TaskRecord | undefined> {
-    const range = this.#keys().bound(
-      [orderingKey, afterSeq],
-      [orderingKey, Number.POSITIVE_INFINITY],
-      true,
+  async nextInKey(orderingKey: string, afterSeq: number, limit: number): Promise<TaskRecord[]> {
+    const rows = await this.#read<unknown[]>(T, (s) =>
+      rowsAfter(s, orderingKey, afterSeq, limit, this.#keys()),
     );
-    const cursor = await this.#read<IDBCursorWithValue | null>(T, (s) =>
-      s.index('byKey').openCursor(range),
-    );
-    return cursor ? (await this.#decodeAll([cursor.value]))[0] : undefined;
+    return this.#decodeAll(rows);
   }
 
   async lastTask(orderingKey: string): Promise<TaskRecord | undefined> {
@@ -143,19 +145,12 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async updateTask(task: TaskRecord): Promise<void> {
-    await this.#write([T], async (tx) => {
-      const tasks = tx.objectStore(T);
-      const old = (await request(tasks.index('byId').get(task.id))) as TaskRow | undefined;
-      if (!old) return;
-      const row: TaskRow = { ...task, seq: old.seq, orderingKey: old.orderingKey };
-      if (old.headDue !== undefined) row.headDue = task.nextAttemptAt;
-      else delete row.headDue;
-      await request(tasks.put(row));
-    });
+    await this.#write([T, H], (tx) => updateRow(tx, task, this.#keys()));
   }
 
-  async removeTask(id: string): Promise<void> {
-    await this.#write([T], (tx) => removeRow(tx.objectStore(T), id, this.#keys()));
+  /** Removals issued together (or while the previous batch commits) share one transaction. */
+  removeTask(id: string): Promise<void> {
+    return this.#removals.add(id);
   }
 
   pendingCount(): Promise<number> {
@@ -163,8 +158,8 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async addDeadLetter(record: DeadLetterRecord): Promise<void> {
-    await this.#write([T, D], async (tx) => {
-      await removeRow(tx.objectStore(T), record.task.id, this.#keys());
+    await this.#write([T, H, D], async (tx) => {
+      await removeRows(tx, [record.task.id], this.#keys());
       await request(tx.objectStore(D).put({ id: record.task.id, record }));
     });
   }
@@ -191,18 +186,29 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async putCache(entry: CacheRecord): Promise<void> {
-    await this.#write([C], (tx) => request(tx.objectStore(C).put(entry)));
+    await this.#cacheWrite(
+      entry.key,
+      () => this.#write([C], (tx) => request(tx.objectStore(C).put(entry))),
+      entry,
+    );
   }
 
   getCache(key: string): Promise<CacheRecord | undefined> {
-    return this.#read(C, (s) => s.get(key));
+    const load = () => this.#read<CacheRecord | undefined>(C, (s) => s.get(key));
+    return this.#hot?.read(key, load) ?? load();
   }
 
   async deleteCache(key: string): Promise<void> {
-    await this.#write([C], (tx) => request(tx.objectStore(C).delete(key)));
+    await this.#cacheWrite(key, () =>
+      this.#write([C], (tx) => request(tx.objectStore(C).delete(key))),
+    );
   }
 
   purgeExpiredCache(now: number, keepStaleMs = 0): Promise<number> {
+    return this.#cacheWrite(null, () => this.#purge(now, keepStaleMs));
+  }
+
+  #purge(now: number, keepStaleMs: number): Promise<number> {
     return this.#write([C], async (tx) => {
       let removed = 0;
       const range = this.#keys().upperBound(now - keepStaleMs, true);
@@ -228,19 +234,28 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async clear(options: ClearOptions): Promise<void> {
-    const names = [...(options.cache ? [C] : []), ...(options.outbox ? [T, D] : [])];
+    const names = [...(options.cache ? [C] : []), ...(options.outbox ? [T, H, D] : [])];
     if (names.length === 0) return;
-    await this.#write(
-      names,
-      async (tx) => {
-        for (const name of names) await request(tx.objectStore(name).clear());
-      },
-      'strict',
+    await this.#cacheWrite(null, () =>
+      this.#write(
+        names,
+        async (tx) => {
+          for (const name of names) await request(tx.objectStore(name).clear());
+        },
+        'strict',
+      ),
     );
+  }
+
+  /** A cache write, with the in-memory copies (here and in other tabs) kept honest. */
+  #cacheWrite<R>(key: string | null, run: () => Promise<R>, after?: CacheRecord): Promise<R> {
+    return this.#hot ? this.#hot.write(key, run, after) : run();
   }
 
   async close(): Promise<void> {
     this.#lock?.release();
+    this.#hot?.close();
+    this.#hot = undefined;
     const db = this.#db;
     this.#db = undefined;
     (await db?.catch(() => undefined))?.close();
@@ -306,7 +321,8 @@ export class IndexedDbStore implements QnoxLocalStore {
     const out: TaskRecord[] = [];
     for (const row of rows) {
       try {
-        const { headDue: _headDue, ...task } = row as TaskRow;
+        // Rows written before schema v3 may still carry `headDue`.
+        const { headDue: _headDue, ...task } = row as TaskRecord & { headDue?: number };
         out.push(decodeTask(task));
       } catch (error) {
         await this.#quarantine(row, error);
@@ -324,9 +340,8 @@ export class IndexedDbStore implements QnoxLocalStore {
       at: Date.now(),
       raw: row,
     };
-    await this.#write([T, Q], async (tx) => {
-      const tasks = tx.objectStore(T);
-      if (typeof seq === 'number') await removeRowBySeq(tasks, seq, this.#keys());
+    await this.#write([T, H, Q], async (tx) => {
+      if (typeof seq === 'number') await removeRowBySeq(tx, seq, this.#keys());
       await request(tx.objectStore(Q).add(report));
     });
     this.#quarantineListener?.(report);

@@ -1,22 +1,37 @@
 import { StorageError } from '../../errors.js';
 
 /** Bump with a new step in {@link upgrade}; old databases are upgraded in place. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Creates or upgrades the object stores and indexes from `oldVersion` to {@link SCHEMA_VERSION}. */
-export function upgrade(db: IDBDatabase, oldVersion: number): void {
+export function upgrade(db: IDBDatabase, tx: IDBTransaction, oldVersion: number): void {
   if (oldVersion < 1) {
     const tasks = db.createObjectStore('tasks', { keyPath: 'seq', autoIncrement: true });
     tasks.createIndex('byId', 'id', { unique: true });
     tasks.createIndex('byKey', ['orderingKey', 'seq']);
-    // Only heads carry `headDue`, so this index holds one entry per ordering key.
-    tasks.createIndex('due', ['headDue', 'seq']);
     db.createObjectStore('dead', { keyPath: 'id' });
     db.createObjectStore('cache', { keyPath: 'key' }).createIndex('expiresAt', 'expiresAt');
     db.createObjectStore('quarantine', { autoIncrement: true });
   }
   if (oldVersion < 2) {
     db.createObjectStore('meta');
+  }
+  if (oldVersion < 3) {
+    // v3: key schedules move from a `headDue` field on task rows to their own store.
+    const heads = db.createObjectStore('heads', { keyPath: 'orderingKey' });
+    heads.createIndex('due', ['due', 'at']);
+    const tasks = tx.objectStore('tasks');
+    if (tasks.indexNames.contains('due')) {
+      const cursor = tasks.index('due').openCursor();
+      cursor.onsuccess = () => {
+        const row = cursor.result?.value as
+          | { orderingKey: string; headDue: number; createdAt: number }
+          | undefined;
+        if (!row) return tasks.deleteIndex('due');
+        heads.put({ orderingKey: row.orderingKey, due: row.headDue, at: row.createdAt });
+        cursor.result?.continue();
+      };
+    }
   }
 }
 
@@ -34,7 +49,7 @@ export function openDatabase(
     if (!factory)
       return reject(new StorageError('IndexedDB is not available here; pass options.indexedDB'));
     const req = factory.open(name, SCHEMA_VERSION);
-    req.onupgradeneeded = (event) => upgrade(req.result, event.oldVersion);
+    req.onupgradeneeded = (event) => upgrade(req.result, req.transaction!, event.oldVersion);
     req.onsuccess = () => {
       const db = req.result;
       db.onversionchange = () => {

@@ -1,74 +1,151 @@
 import type { NewTaskRecord, TaskRecord } from '../../outbox/records.js';
 import { request } from './idb-helpers.js';
 
-/** A task row: the record plus `headDue`, present only on the head of its ordering key (the due index). */
-export type TaskRow = TaskRecord & { headDue?: number };
+/**
+ * The schedule of one ordering key, kept in the `heads` store: when its first
+ * task is due. A key has a row here exactly while it has queued tasks, so
+ * `dueTasks` reads one row per key however long the queues behind them are.
+ */
+export interface HeadRow {
+  readonly orderingKey: string;
+  readonly due: number;
+  /** Creation time of the first task: breaks ties between keys due together. */
+  readonly at: number;
+}
+
+export const TASKS = 'tasks';
+export const HEADS = 'heads';
+
+const inKey = (keys: typeof IDBKeyRange, key: string, afterSeq = Number.NEGATIVE_INFINITY) =>
+  keys.bound([key, afterSeq], [key, Number.POSITIVE_INFINITY], true);
+
+const headOf = (task: TaskRecord | NewTaskRecord): HeadRow => ({
+  orderingKey: task.orderingKey,
+  due: task.nextAttemptAt,
+  at: task.createdAt,
+});
 
 /**
- * Adds a batch of tasks in one transaction; a task becomes the head of its key
- * when the key has no task yet. Every request is issued before any is awaited:
- * two round trips per batch, not two per task.
+ * Adds a batch of tasks in one transaction without reading first: each key in
+ * the batch also claims its `heads` row, and where the key already has one the
+ * claim fails harmlessly. An enqueue is one round trip whatever the queue holds.
  */
 export async function addRows(
-  tasks: IDBObjectStore,
+  tx: IDBTransaction,
   inputs: readonly NewTaskRecord[],
-  keyRange: typeof IDBKeyRange,
 ): Promise<TaskRecord[]> {
-  const keys = [...new Set(inputs.map((input) => input.orderingKey))];
-  const counts = await Promise.all(
-    keys.map((k) =>
-      request(tasks.index('byKey').count(keyRange.bound([k, 0], [k, Number.POSITIVE_INFINITY]))),
-    ),
-  );
-  const occupied = new Set(keys.filter((_, i) => counts[i]! > 0));
-  const seqs = await Promise.all(
-    inputs.map((input) => {
-      const isHead = !occupied.has(input.orderingKey);
-      occupied.add(input.orderingKey);
-      return request(tasks.add(isHead ? { ...input, headDue: input.nextAttemptAt } : { ...input }));
-    }),
-  );
-  return inputs.map((input, i) => ({ ...input, seq: seqs[i] as number }));
+  const tasks = tx.objectStore(TASKS);
+  const heads = tx.objectStore(HEADS);
+  const seqs = inputs.map((input) => request(tasks.add({ ...input })));
+  const claimed = new Set<string>();
+  for (const input of inputs) {
+    if (claimed.has(input.orderingKey)) continue;
+    claimed.add(input.orderingKey);
+    const claim = heads.add(headOf(input));
+    claim.onerror = (event) => {
+      if (claim.error?.name !== 'ConstraintError') return;
+      // The key already has a head: keep the transaction and its outcome clean.
+      event.preventDefault();
+      event.stopPropagation();
+    };
+  }
+  return (await Promise.all(seqs)).map((seq, i) => ({ ...inputs[i]!, seq: seq as number }));
 }
 
-/** Deletes the task `id` (two round trips when it was a head, one otherwise). */
-export async function removeRow(
-  tasks: IDBObjectStore,
-  id: string,
+/** Deletes the tasks `ids` and re-points the schedule of every key they were in: two round trips for any number. */
+export async function removeRows(
+  tx: IDBTransaction,
+  ids: readonly string[],
   keys: typeof IDBKeyRange,
 ): Promise<void> {
-  const cursor = await request(tasks.index('byId').openCursor(id));
-  if (!cursor) return;
-  const row = cursor.value as TaskRow;
-  cursor.delete();
-  await promoteNext(tasks, row, keys);
+  const byId = tx.objectStore(TASKS).index('byId');
+  const rows = await Promise.all(
+    ids.map((id) => request(byId.get(id) as IDBRequest<TaskRecord | undefined>)),
+  );
+  await dropRows(tx, rows, keys);
 }
 
-/** Deletes a row by its key; if it was the head of its ordering key, the next task becomes the head. */
+/** Deletes a row by its key (it may not decode) and re-points its key's schedule. */
 export async function removeRowBySeq(
-  tasks: IDBObjectStore,
+  tx: IDBTransaction,
   seq: number,
   keys: typeof IDBKeyRange,
 ): Promise<void> {
-  const row = (await request(tasks.get(seq))) as TaskRow | undefined;
-  if (!row) return;
-  tasks.delete(seq);
-  await promoteNext(tasks, row, keys);
+  const row = (await request(tx.objectStore(TASKS).get(seq))) as TaskRecord | undefined;
+  await dropRows(tx, [row], keys);
 }
 
-async function promoteNext(
-  tasks: IDBObjectStore,
-  removed: TaskRow,
+async function dropRows(
+  tx: IDBTransaction,
+  rows: readonly (TaskRecord | undefined)[],
   keys: typeof IDBKeyRange,
 ): Promise<void> {
-  if (removed.headDue === undefined || typeof removed.orderingKey !== 'string') return;
-  const range = keys.bound(
-    [removed.orderingKey, removed.seq],
-    [removed.orderingKey, Number.POSITIVE_INFINITY],
-    true,
+  const tasks = tx.objectStore(TASKS);
+  const touched = new Set<string>();
+  for (const row of rows) {
+    if (!row) continue;
+    tasks.delete(row.seq);
+    if (typeof row.orderingKey === 'string') touched.add(row.orderingKey);
+  }
+  // Issued after the deletes, so each lookup sees what is left of its key.
+  await Promise.all([...touched].map((key) => rehead(tx, key, keys)));
+}
+
+/** Points `key`'s schedule at its first task, or drops it when the key is empty. */
+export async function rehead(
+  tx: IDBTransaction,
+  key: string,
+  keys: typeof IDBKeyRange,
+): Promise<void> {
+  const first = (await request(tx.objectStore(TASKS).index('byKey').get(inKey(keys, key)))) as
+    | TaskRecord
+    | undefined;
+  const heads = tx.objectStore(HEADS);
+  // The commit waits for these; nothing here needs their answer.
+  if (first) heads.put(headOf(first));
+  else heads.delete(key);
+}
+
+/** Replaces a queued task; when it is its key's first, its due time becomes the key's. */
+export async function updateRow(
+  tx: IDBTransaction,
+  task: TaskRecord,
+  keys: typeof IDBKeyRange,
+): Promise<void> {
+  const tasks = tx.objectStore(TASKS);
+  const old = (await request(tasks.index('byId').get(task.id))) as TaskRecord | undefined;
+  if (!old) return;
+  tasks.put({ ...task, seq: old.seq, orderingKey: old.orderingKey });
+  await rehead(tx, old.orderingKey, keys);
+}
+
+/** The heads due by `now` (earliest first, at most `limit`) and the first task of each key. */
+export async function dueRows(
+  tx: IDBTransaction,
+  now: number,
+  limit: number,
+  keys: typeof IDBKeyRange,
+): Promise<{ heads: HeadRow[]; firsts: unknown[] }> {
+  const heads = (await request(
+    tx
+      .objectStore(HEADS)
+      .index('due')
+      .getAll(keys.upperBound([now, Number.POSITIVE_INFINITY]), limit),
+  )) as HeadRow[];
+  const byKey = tx.objectStore(TASKS).index('byKey');
+  const firsts = await Promise.all(
+    heads.map((h) => request(byKey.get(inKey(keys, h.orderingKey)))),
   );
-  const next = await request(tasks.index('byKey').openCursor(range));
-  // Requests in one transaction run in order and the commit waits for them: no need to await the update.
-  if (next)
-    next.update({ ...(next.value as TaskRow), headDue: (next.value as TaskRow).nextAttemptAt });
+  return { heads, firsts };
+}
+
+/** Up to `limit` tasks of `orderingKey` after `afterSeq`, in order. */
+export function rowsAfter(
+  tasks: IDBObjectStore,
+  orderingKey: string,
+  afterSeq: number,
+  limit: number,
+  keys: typeof IDBKeyRange,
+): IDBRequest<unknown[]> {
+  return tasks.index('byKey').getAll(inKey(keys, orderingKey, afterSeq), limit);
 }

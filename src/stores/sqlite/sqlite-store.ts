@@ -129,11 +129,12 @@ export class SqliteStore implements QnoxLocalStore {
     return row ? this.#decode([row])[0] : undefined;
   }
 
-  async nextInKey(orderingKey: string, afterSeq: number): Promise<TaskRecord | undefined> {
-    const row = this.#q(
-      'SELECT seq, id, record FROM qnox_tasks WHERE ordering_key = ? AND seq > ? ORDER BY seq LIMIT 1',
-    ).get(orderingKey, afterSeq) as Row | undefined;
-    return row ? this.#decode([row])[0] : undefined;
+  async nextInKey(orderingKey: string, afterSeq: number, limit: number): Promise<TaskRecord[]> {
+    return this.#decode(
+      this.#q(
+        'SELECT seq, id, record FROM qnox_tasks WHERE ordering_key = ? AND seq > ? ORDER BY seq LIMIT ?',
+      ).all(orderingKey, afterSeq, limit) as Row[],
+    );
   }
 
   async lastTask(orderingKey: string): Promise<TaskRecord | undefined> {
