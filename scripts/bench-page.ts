@@ -85,7 +85,13 @@ async function runBench(): Promise<Record<string, [number, number]>> {
   const raw6Ms = performance.now() - raw6;
   const drain6 = await drain(6, 'drain-6');
   await store.close();
-  return { enqueue, cacheHit, hotHit, drain1: [raw1Ms / N, drain1 / N], drain6: [raw6Ms / N, drain6 / N] };
+  return {
+    enqueue,
+    cacheHit,
+    hotHit,
+    drain1: [raw1Ms / N, drain1 / N],
+    drain6: [raw6Ms / N, drain6 / N],
+  };
 }
 
 Object.assign(window, { runBench });
