@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { QnoxSync } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
 import { ManualClock, runStoreConformance } from '../src/testing/index.js';
-import { closeAfterEach, drainAll } from './helpers/harness.js';
+import { closeAfterEach, drainAll, until } from './helpers/harness.js';
 import { TestServer } from './helpers/test-server.js';
 
 let n = 0;
@@ -133,5 +133,70 @@ describe('IndexedDbStore', () => {
     expect((await store.dueTasks({ now: 0, limit: 10 })).map((t) => t.id)).toEqual(
       inputs.slice(0, 5).map((t) => t.id),
     );
+  });
+
+  it('keeps hot cache records in memory, and another context on the database invalidates them', async () => {
+    const idb = new IDBFactory();
+    const { HOT_ENTRY } = await import('../scripts/bench-fixtures.js');
+    const tabA = new IndexedDbStore({ name: 'shared', indexedDB: idb, IDBKeyRange });
+    const tabB = new IndexedDbStore({ name: 'shared', indexedDB: idb, IDBKeyRange });
+    await Promise.all([tabA.init(), tabB.init()]);
+    closer.close = async () => {
+      await Promise.all([tabA.close(), tabB.close()]);
+    };
+    expect(await tabA.getCache('hot')).toBeUndefined(); // a miss, now known in memory
+    await tabB.putCache({ ...HOT_ENTRY, status: 201 });
+    await until(async () => (await tabA.getCache('hot'))?.status === 201);
+    const copy = (await tabA.getCache('hot'))!;
+    (copy.headers as Record<string, string>).mutated = 'yes';
+    expect((await tabA.getCache('hot'))?.headers).toEqual({});
+    await tabA.deleteCache('hot');
+    await until(async () => (await tabB.getCache('hot')) === undefined);
+    await tabB.putCache(HOT_ENTRY);
+    await tabB.clear({ cache: true, outbox: false });
+    await until(async () => (await tabA.getCache('hot')) === undefined);
+  });
+
+  it('steps aside when another context deletes the database, and reopens it on next use', async () => {
+    const idb = new IDBFactory();
+    const { sampleTask } = await import('../src/testing/index.js');
+    const store = new IndexedDbStore({ name: 'doomed', indexedDB: idb, IDBKeyRange });
+    await store.init();
+    closer.close = () => store.close();
+    await store.enqueue(sampleTask());
+    const blocked = await new Promise<boolean>((resolve) => {
+      const req = idb.deleteDatabase('doomed');
+      req.onblocked = () => resolve(true);
+      req.onsuccess = () => resolve(false);
+    });
+    expect(blocked).toBe(false);
+    expect(await store.pendingCount()).toBe(0);
+    await store.enqueue(sampleTask());
+    expect(await store.pendingCount()).toBe(1);
+  });
+
+  it('a full disk fails the enqueue with a typed error, evicts the cache, and keeps the queue', async () => {
+    const { IDBObjectStore: FakeObjectStore } = await import('fake-indexeddb');
+    const { sampleTask } = await import('../src/testing/index.js');
+    const { HOT_ENTRY } = await import('../scripts/bench-fixtures.js');
+    const store = new IndexedDbStore({ name: 'full', indexedDB: new IDBFactory(), IDBKeyRange });
+    await store.init();
+    closer.close = () => store.close();
+    const kept = await store.enqueue(sampleTask());
+    await store.putCache(HOT_ENTRY);
+    // Fault injection at the IndexedDB boundary: the next add hits the quota.
+    const add = FakeObjectStore.prototype.add;
+    FakeObjectStore.prototype.add = function (this: IDBObjectStore) {
+      FakeObjectStore.prototype.add = add;
+      throw new DOMException('quota', 'QuotaExceededError');
+    };
+    await expect(store.enqueue(sampleTask())).rejects.toMatchObject({
+      code: 'storage',
+      message: expect.stringContaining('quota'),
+    });
+    expect(await store.getCache('hot')).toBeUndefined();
+    expect((await store.listTasks(10)).map((t) => t.id)).toEqual([kept.id]);
+    await store.enqueue(sampleTask());
+    expect(await store.pendingCount()).toBe(2);
   });
 });

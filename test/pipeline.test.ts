@@ -1,0 +1,61 @@
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import { IndexedDbStore } from '../src/indexeddb.js';
+import { closeAfterEach, drainAll, startHarness, until } from './helpers/harness.js';
+
+const closer = closeAfterEach();
+
+/** A client on fake-indexeddb: a store with real I/O, so drain lanes read their key ahead. */
+async function pipelined(options: Parameters<typeof startHarness>[0] = {}) {
+  const store = new IndexedDbStore({ indexedDB: new IDBFactory(), IDBKeyRange });
+  const h = await startHarness({ autoSync: false, store, ...options });
+  closer.close = h.close;
+  return h;
+}
+
+describe('pipelined drain (stores with nextInKey)', () => {
+  it('delivers a long key in order, once each, with the store empty at the end', async () => {
+    const h = await pipelined();
+    for (let n = 0; n < 60; n++) await h.sync.post('/streams/long', { n });
+    await drainAll(h.sync, h.clock);
+    expect(h.server.streams.get('long')).toEqual([...Array(60).keys()]);
+    expect(h.server.effects).toHaveLength(60);
+    expect(await h.sync.pendingCount()).toBe(0);
+  });
+
+  it('a write coalesced after the lane read it ahead goes out as merged, never as read', async () => {
+    const h = await pipelined({ coalesce: true });
+    h.server.editItem('1', { title: 'base', qty: 1 });
+    await h.sync.get('/items/1');
+    h.server.fail({ kind: 'status', status: 503 });
+    await h.sync.patch('/items/1', { title: 'a' });
+    await h.sync.sync();
+    // The first write was attempted, so the next one queues behind it.
+    await h.sync.patch('/items/1', { qty: 2 });
+    expect(await h.sync.pendingCount()).toBe(2);
+    h.clock.advance(60_000);
+    h.server.faultPolicy = (req) =>
+      req.method === 'PATCH' ? { kind: 'slow', ms: 150 } : undefined;
+    const draining = h.sync.sync();
+    await until(() => h.server.requestsTo('PATCH', '/items/1').length === 2);
+    // The lane holds the second write, read ahead; this changes it in the store.
+    const late = await h.sync.patch('/items/1', { tags: { c: true } });
+    expect(await h.sync.pendingCount()).toBe(2);
+    await draining;
+    await drainAll(h.sync, h.clock);
+    await late.result;
+    expect(h.server.items.get('1')?.value).toEqual({ title: 'a', qty: 2, tags: { c: true } });
+  });
+
+  it('clearing the outbox mid-drain sends nothing the lane had read ahead', async () => {
+    const h = await pipelined();
+    for (let n = 0; n < 10; n++) await h.sync.post('/streams/c', { n });
+    h.server.faultPolicy = () => ({ kind: 'slow', ms: 150 });
+    const draining = h.sync.sync();
+    await until(() => h.server.requestsTo('POST', '/streams/c').length === 1);
+    await h.sync.clear({ outbox: true });
+    await draining;
+    expect(h.server.requestsTo('POST', '/streams/c')).toHaveLength(1);
+    expect(await h.sync.pendingCount()).toBe(0);
+  });
+});
