@@ -16,6 +16,7 @@ import {
   addRows,
   dueRows,
   HEADS,
+  type RowAddress,
   rehead,
   removeRowBySeq,
   removeRows,
@@ -50,9 +51,14 @@ export class IndexedDbStore implements QnoxLocalStore {
     this.#write([T, H], (tx) => addRows(tx, inputs), 'strict'),
   );
   readonly #removals = new GroupCommit<string, void>(async (ids) => {
-    await this.#write([T, H], (tx) => removeRows(tx, ids, this.#keys()));
+    await this.#write([T, H], (tx) =>
+      removeRows(tx, ids, this.#keys(), (id) => this.#addresses.get(id)),
+    );
+    for (const id of ids) this.#addresses.delete(id);
     return [];
   });
+  /** Where recently read tasks live, so their removal needs no lookup; bounded. */
+  readonly #addresses = new Map<string, RowAddress>();
   #quarantineListener: ((report: QuarantineReport) => void) | undefined;
   #range: typeof IDBKeyRange | undefined;
 
@@ -321,6 +327,7 @@ export class IndexedDbStore implements QnoxLocalStore {
     const out: TaskRecord[] = [];
     for (const row of rows) {
       try {
+        this.#remember(row as TaskRecord);
         // Rows written before schema v3 may still carry `headDue`.
         const { headDue: _headDue, ...task } = row as TaskRecord & { headDue?: number };
         out.push(decodeTask(task));
@@ -329,6 +336,13 @@ export class IndexedDbStore implements QnoxLocalStore {
       }
     }
     return out;
+  }
+
+  #remember(row: TaskRecord): void {
+    if (typeof row?.id !== 'string' || typeof row.seq !== 'number') return;
+    if (typeof row.orderingKey !== 'string') return;
+    this.#addresses.set(row.id, { seq: row.seq, orderingKey: row.orderingKey });
+    if (this.#addresses.size > 1_000) this.#addresses.delete(this.#addresses.keys().next().value!);
   }
 
   async #quarantine(row: unknown, error: unknown): Promise<void> {

@@ -52,15 +52,23 @@ export async function addRows(
   return (await Promise.all(seqs)).map((seq, i) => ({ ...inputs[i]!, seq: seq as number }));
 }
 
-/** Deletes the tasks `ids` and re-points the schedule of every key they were in: two round trips for any number. */
+/** Where a task was last seen: enough to delete it without looking it up. */
+export type RowAddress = Pick<TaskRecord, 'seq' | 'orderingKey'>;
+
+/**
+ * Deletes the tasks `ids` and re-points the schedule of every key they were in.
+ * Tasks whose address is known cost no lookup (a `seq` is never reused, so a
+ * stale address deletes nothing): one round trip, two with any unknown.
+ */
 export async function removeRows(
   tx: IDBTransaction,
   ids: readonly string[],
   keys: typeof IDBKeyRange,
+  known: (id: string) => RowAddress | undefined = () => undefined,
 ): Promise<void> {
   const byId = tx.objectStore(TASKS).index('byId');
   const rows = await Promise.all(
-    ids.map((id) => request(byId.get(id) as IDBRequest<TaskRecord | undefined>)),
+    ids.map((id) => known(id) ?? request(byId.get(id) as IDBRequest<TaskRecord | undefined>)),
   );
   await dropRows(tx, rows, keys);
 }
@@ -77,7 +85,7 @@ export async function removeRowBySeq(
 
 async function dropRows(
   tx: IDBTransaction,
-  rows: readonly (TaskRecord | undefined)[],
+  rows: readonly (RowAddress | undefined)[],
   keys: typeof IDBKeyRange,
 ): Promise<void> {
   const tasks = tx.objectStore(TASKS);
