@@ -172,7 +172,15 @@ async function heapPer10k(make: () => QnoxLocalStore): Promise<number> {
   await store.init();
   globalThis.gc?.();
   const before = process.memoryUsage().heapUsed;
-  await fill(store, 10_000);
+  // Each task its own 200-byte body, as in a real queue (a shared one would be counted once).
+  for (let i = 0; i < 10_000; i++)
+    await store.enqueue(
+      sampleTask({
+        body: { kind: 'json', value: { text: `${i}`.padEnd(180, 'x') } },
+        orderingKey: `k${i % 500}`,
+        nextAttemptAt: i,
+      }),
+    );
   globalThis.gc?.();
   const after = process.memoryUsage().heapUsed;
   await store.close();

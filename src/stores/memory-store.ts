@@ -4,7 +4,7 @@ import type {
   NewTaskRecord,
   TaskRecord,
 } from '../outbox/records.js';
-import { HeadIndex } from './head-index.js';
+import { type HeadEntry, HeadIndex } from './head-index.js';
 import type { ClearOptions, QnoxLocalStore } from './local-store.js';
 
 /**
@@ -16,31 +16,32 @@ import type { ClearOptions, QnoxLocalStore } from './local-store.js';
  */
 export class MemoryStore implements QnoxLocalStore {
   #seq = 0;
-  readonly #tasks = new Map<string, TaskRecord>();
+  /** Tasks as JSON, in seq order: compact, and a copy no caller can change. */
+  readonly #tasks = new Map<string, string>();
   /** Per ordering key, task ids in seq order; `start` skips removed heads without shifting. */
   readonly #queues = new Map<string, { ids: string[]; start: number }>();
   readonly #heads = new HeadIndex();
   readonly #dead = new Map<string, DeadLetterRecord>();
-  readonly #cache = new Map<string, CacheRecord>();
+  readonly #cache = new Map<string, string>();
   readonly #meta = new Map<string, string>();
 
   async init(): Promise<void> {}
 
   async enqueue(input: NewTaskRecord): Promise<TaskRecord> {
     const task: TaskRecord = { ...input, seq: ++this.#seq };
-    this.#tasks.set(task.id, task);
+    this.#tasks.set(task.id, JSON.stringify(task));
     let queue = this.#queues.get(task.orderingKey);
     if (!queue) {
       queue = { ids: [], start: 0 };
       this.#queues.set(task.orderingKey, queue);
     }
     queue.ids.push(task.id);
-    if (queue.ids.length - queue.start === 1) this.#heads.insert(task);
+    if (queue.ids.length - queue.start === 1) this.#heads.insert(headOf(task));
     return task;
   }
 
   async dueTasks(query: { now: number; limit: number }): Promise<TaskRecord[]> {
-    return this.#heads.due(query.now, query.limit);
+    return this.#heads.due(query.now, query.limit).map((head) => this.#task(head.id)!);
   }
 
   async nextDueAt(): Promise<number | undefined> {
@@ -48,32 +49,38 @@ export class MemoryStore implements QnoxLocalStore {
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
-    return this.#tasks.get(id);
+    return this.#task(id);
   }
 
   async lastTask(orderingKey: string): Promise<TaskRecord | undefined> {
     const queue = this.#queues.get(orderingKey);
     const id = queue?.ids[queue.ids.length - 1];
-    return id === undefined ? undefined : this.#tasks.get(id);
+    return id === undefined ? undefined : this.#task(id);
   }
 
   async listTasks(limit: number): Promise<TaskRecord[]> {
-    return [...this.#tasks.values()].sort((a, b) => a.seq - b.seq).slice(0, limit);
+    // A Map keeps insertion order, which is seq order: updates replace in place.
+    const out: TaskRecord[] = [];
+    for (const json of this.#tasks.values()) {
+      if (out.length >= limit) break;
+      out.push(JSON.parse(json) as TaskRecord);
+    }
+    return out;
   }
 
   async updateTask(task: TaskRecord): Promise<void> {
-    const old = this.#tasks.get(task.id);
+    const old = this.#task(task.id);
     if (!old) return;
     const next: TaskRecord = { ...task, seq: old.seq, orderingKey: old.orderingKey };
-    this.#tasks.set(task.id, next);
+    this.#tasks.set(task.id, JSON.stringify(next));
     if (this.#isHead(old)) {
-      this.#heads.remove(old);
-      this.#heads.insert(next);
+      this.#heads.remove(headOf(old));
+      this.#heads.insert(headOf(next));
     }
   }
 
   async removeTask(id: string): Promise<void> {
-    const task = this.#tasks.get(id);
+    const task = this.#task(id);
     if (!task) return;
     this.#tasks.delete(id);
     const queue = this.#queues.get(task.orderingKey)!;
@@ -81,7 +88,7 @@ export class MemoryStore implements QnoxLocalStore {
       queue.ids.splice(queue.ids.indexOf(id, queue.start), 1);
       return;
     }
-    this.#heads.remove(task);
+    this.#heads.remove(headOf(task));
     queue.start++;
     if (queue.start === queue.ids.length) {
       this.#queues.delete(task.orderingKey);
@@ -91,7 +98,7 @@ export class MemoryStore implements QnoxLocalStore {
       queue.ids.splice(0, queue.start);
       queue.start = 0;
     }
-    this.#heads.insert(this.#tasks.get(queue.ids[queue.start]!)!);
+    this.#heads.insert(headOf(this.#task(queue.ids[queue.start]!)!));
   }
 
   async pendingCount(): Promise<number> {
@@ -118,11 +125,12 @@ export class MemoryStore implements QnoxLocalStore {
   }
 
   async putCache(entry: CacheRecord): Promise<void> {
-    this.#cache.set(entry.key, entry);
+    this.#cache.set(entry.key, JSON.stringify(entry));
   }
 
   async getCache(key: string): Promise<CacheRecord | undefined> {
-    return this.#cache.get(key);
+    const json = this.#cache.get(key);
+    return json === undefined ? undefined : (JSON.parse(json) as CacheRecord);
   }
 
   async deleteCache(key: string): Promise<void> {
@@ -131,8 +139,8 @@ export class MemoryStore implements QnoxLocalStore {
 
   async purgeExpiredCache(now: number, keepStaleMs = 0): Promise<number> {
     let removed = 0;
-    for (const [key, entry] of this.#cache) {
-      if (entry.expiresAt + keepStaleMs < now) {
+    for (const [key, json] of this.#cache) {
+      if ((JSON.parse(json) as CacheRecord).expiresAt + keepStaleMs < now) {
         this.#cache.delete(key);
         removed++;
       }
@@ -160,8 +168,19 @@ export class MemoryStore implements QnoxLocalStore {
 
   async close(): Promise<void> {}
 
+  #task(id: string): TaskRecord | undefined {
+    const json = this.#tasks.get(id);
+    return json === undefined ? undefined : (JSON.parse(json) as TaskRecord);
+  }
+
   #isHead(task: TaskRecord): boolean {
     const queue = this.#queues.get(task.orderingKey);
     return queue !== undefined && queue.ids[queue.start] === task.id;
   }
 }
+
+const headOf = (task: TaskRecord): HeadEntry => ({
+  id: task.id,
+  seq: task.seq,
+  nextAttemptAt: task.nextAttemptAt,
+});
