@@ -1,4 +1,4 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoServer } from '../demo/demo-server.js';
 import { launchBrowser } from './helpers/browser.js';
@@ -45,6 +45,67 @@ async function openDemo() {
 }
 
 type Qnox = { qnox: import('../src/index.js').QnoxSync; settled: string[] };
+
+/**
+ * Four tabs queue ten writes each offline, then come online together: one tab
+ * sends; closing it mid-drain hands over; every key lands once, in order, and
+ * every tab's promises settle. `run` names this run's streams.
+ */
+async function fourTabsHandOver(context: BrowserContext, run: string): Promise<void> {
+  pages.server.faultPolicy = (req) =>
+    req.method === 'POST' ? { kind: 'slow', ms: 25 } : undefined;
+  try {
+    const tabs: Page[] = [];
+    for (let i = 0; i < 4; i++) tabs.push(await openTab(context, i));
+    await context.setOffline(true);
+    await Promise.all(
+      tabs.map((page, i) =>
+        page.evaluate(
+          async ([tab, run]) => {
+            const w = window as unknown as Qnox;
+            for (let n = 0; n < 10; n++) {
+              const m = await w.qnox.post(
+                `/streams/${run}${tab}`,
+                { n },
+                { orderingKey: `t${tab}` },
+              );
+              void m.result.then(() => w.settled.push(m.id));
+            }
+          },
+          [i, run] as const,
+        ),
+      ),
+    );
+    const tabEffects = () =>
+      pages.server.effects.filter((e) => e.path.startsWith(`/streams/${run}`));
+    const senders = () =>
+      new Set(
+        pages.server.requestsTo('POST', `/streams/${run}`).map((r) => r.headers.authorization),
+      );
+    await context.setOffline(false);
+    await until(() => tabEffects().length >= 8, 15_000);
+    expect(senders().size).toBe(1);
+    const leader = Number(String([...senders()][0]).replace('Bearer tab-', ''));
+    await tabs[leader]!.close();
+    await until(() => new Set(tabEffects().map((e) => e.key)).size === 40, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    expect(tabEffects()).toHaveLength(40);
+    for (let i = 0; i < 4; i++)
+      expect(pages.server.streams.get(`${run}${i}`)).toEqual([...Array(10).keys()]);
+    expect(senders().size).toBe(2);
+    for (const [i, page] of tabs.entries()) {
+      if (i === leader) continue;
+      await page.waitForFunction(
+        () => (window as unknown as Qnox).settled.length === 10,
+        undefined,
+        { timeout: 10_000 },
+      );
+    }
+  } finally {
+    pages.server.faultPolicy = undefined;
+  }
+}
 
 // Real browsers on a loaded 2-core machine: generous per-test time, while every wait inside has its own bound.
 describe('in real Chromium', { timeout: 120_000 }, () => {
@@ -180,56 +241,58 @@ describe('in real Chromium', { timeout: 120_000 }, () => {
   });
 
   it('four tabs queue offline, then deliver together: each key once; closing the leader mid-drain hands over', async () => {
-    pages.server.faultPolicy = (req) =>
-      req.method === 'POST' ? { kind: 'slow', ms: 25 } : undefined;
     const context = await browser.newContext();
     try {
-      const tabs: Page[] = [];
-      for (let i = 0; i < 4; i++) tabs.push(await openTab(context, i));
-      await context.setOffline(true);
-      await Promise.all(
-        tabs.map((page, i) =>
-          page.evaluate(async (tab) => {
-            const w = window as unknown as Qnox;
-            for (let n = 0; n < 10; n++) {
-              const m = await w.qnox.post(
-                `/streams/tab${tab}`,
-                { n },
-                { orderingKey: `tab${tab}` },
-              );
-              void m.result.then(() => w.settled.push(m.id));
-            }
-          }, i),
-        ),
-      );
-      const tabEffects = () =>
-        pages.server.effects.filter((e) => e.path.startsWith('/streams/tab'));
-      const senders = () =>
-        new Set(
-          pages.server.requestsTo('POST', '/streams/tab').map((r) => r.headers.authorization),
-        );
-      await context.setOffline(false);
-      await until(() => tabEffects().length >= 8, 15_000);
-      expect(senders().size).toBe(1);
-      const leader = Number(String([...senders()][0]).replace('Bearer tab-', ''));
-      await tabs[leader]!.close();
-      await until(() => new Set(tabEffects().map((e) => e.key)).size === 40, 30_000);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-
-      expect(tabEffects()).toHaveLength(40);
-      for (let i = 0; i < 4; i++)
-        expect(pages.server.streams.get(`tab${i}`)).toEqual([...Array(10).keys()]);
-      expect(senders().size).toBe(2);
-      for (const [i, page] of tabs.entries()) {
-        if (i === leader) continue;
-        await page.waitForFunction(
-          () => (window as unknown as Qnox).settled.length === 10,
-          undefined,
-          { timeout: 10_000 },
-        );
-      }
+      await fourTabsHandOver(context, 'locked');
     } finally {
-      pages.server.faultPolicy = undefined;
+      await context.close();
+    }
+  });
+
+  it('the same without Web Locks: a BroadcastChannel election keeps one sender and hands over', async () => {
+    const context = await browser.newContext();
+    await context.addInitScript(() => {
+      Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined });
+    });
+    try {
+      const probe = await openTab(context, 'probe');
+      expect(await probe.evaluate(() => navigator.locks)).toBeUndefined();
+      await probe.close();
+      await fourTabsHandOver(context, 'elected');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a frozen leader tab hands the drain over within seconds', async () => {
+    const context = await browser.newContext();
+    try {
+      const [a, b] = [await openTab(context, 'a'), await openTab(context, 'b')];
+      const post = (page: Page, n: number) =>
+        page.evaluate(async (n) => {
+          const w = window as unknown as Qnox;
+          await w.qnox.post('/streams/frozen', { n }, { orderingKey: 'frozen' });
+        }, n);
+      await post(a, 0);
+      await until(() => pages.server.requestsTo('POST', '/streams/frozen').length === 1, 15_000);
+      const leaderName = String(
+        pages.server.requestsTo('POST', '/streams/frozen')[0]!.headers.authorization,
+      );
+      const [leader, other] = leaderName === 'Bearer tab-a' ? [a, b] : [b, a];
+      // Headless Chromium never hides, so never freezes, a page (Page.setWebLifecycleState is
+      // ignored on visible pages): do what freezing does, fire `freeze`, then stop its JavaScript.
+      await leader.evaluate(() => document.dispatchEvent(new Event('freeze')));
+      const cdp = await context.newCDPSession(leader);
+      await cdp.send('Debugger.enable');
+      await cdp.send('Debugger.pause');
+      await post(other, 1);
+      await until(() => pages.server.requestsTo('POST', '/streams/frozen').length === 2, 15_000);
+      expect(pages.server.streams.get('frozen')).toEqual([0, 1]);
+      expect(pages.server.requestsTo('POST', '/streams/frozen')[1]!.headers.authorization).not.toBe(
+        leaderName,
+      );
+      await cdp.send('Debugger.resume');
+    } finally {
       await context.close();
     }
   });

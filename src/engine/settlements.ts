@@ -14,8 +14,6 @@ interface Deferred {
  */
 export class Settlements {
   readonly #pending = new Map<string, Deferred[]>();
-  /** Ids announced on acknowledgment, not to be announced twice. */
-  readonly #early = new Set<string>();
   /** Set when other tabs share the store: they learn of every outcome too. */
   announce: ((message: ChannelMessage) => void) | undefined;
 
@@ -42,17 +40,17 @@ export class Settlements {
    * Tells other tabs at once that the server acknowledged `id`, before this
    * tab's bookkeeping commits: should this tab close meanwhile, their callers
    * still hear (a replay by the next sender would only announce it again).
+   * `resolve` announces once more when the bookkeeping is done, so their
+   * counts are read after the removal.
    */
   acknowledged(id: string, response: QnoxResponse): void {
-    if (this.#pending.has(id) || !this.announce) return;
-    this.#early.add(id);
-    this.#post(id, response);
+    if (!this.#pending.has(id)) this.#post(id, response);
   }
 
   resolve(id: string, response: QnoxResponse): void {
     for (const d of this.#pending.get(id) ?? []) d.resolve(response);
     this.#pending.delete(id);
-    if (!this.#early.delete(id)) this.#post(id, response);
+    this.#post(id, response);
   }
 
   #post(id: string, response: QnoxResponse): void {

@@ -23,7 +23,7 @@ import {
   rowsAfter,
   updateRow,
 } from './task-rows.js';
-import { WebLock } from './web-lock.js';
+import { type DrainLock, drainLock } from './web-lock.js';
 
 export type { IndexedDbStoreOptions } from './indexeddb-options.js';
 
@@ -62,7 +62,7 @@ export class IndexedDbStore implements QnoxLocalStore {
   #quarantineListener: ((report: QuarantineReport) => void) | undefined;
   #range: typeof IDBKeyRange | undefined;
 
-  #lock: WebLock | undefined;
+  #lock: DrainLock | undefined;
   #hot: HotCache | undefined;
 
   constructor(options: IndexedDbStoreOptions = {}) {
@@ -76,11 +76,12 @@ export class IndexedDbStore implements QnoxLocalStore {
 
   /**
    * One drainer per database across tabs and workers: a Web Lock held until
-   * `close()` (or the tab goes away). Without Web Locks, every context drains;
-   * idempotency keys still keep the effect single.
+   * `close()`, the tab goes away, or the page is frozen. Without Web Locks, a
+   * leader elected over a BroadcastChannel (best effort, lease of 3 s); with
+   * neither, every context drains. Idempotency keys keep the effect single.
    */
   acquireDrainLock(): Promise<boolean> {
-    this.#lock ??= new WebLock(`qnox-drain:${this.#name}`);
+    this.#lock ??= drainLock(`qnox-drain:${this.#name}`);
     return this.#lock.acquire();
   }
 
@@ -259,7 +260,8 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async close(): Promise<void> {
-    this.#lock?.release();
+    this.#lock?.close();
+    this.#lock = undefined;
     this.#hot?.close();
     this.#hot = undefined;
     const db = this.#db;

@@ -1,21 +1,49 @@
-/** A Web Lock taken without waiting and held until `release()` (or the page goes away). */
-export class WebLock {
+import { onPageInactive } from '../../platform/page-lifecycle.js';
+import { ChannelElection } from './channel-election.js';
+
+/** Who drains a database shared by tabs and workers. */
+export interface DrainLock {
+  /** True when this context may drain now; never waits for another holder. */
+  acquire(): Promise<boolean>;
+  /** Lets another context take over. */
+  release(): void;
+  /** Releases and stops taking part (the store closes). */
+  close(): void;
+}
+
+/** A Web Lock where the platform has them, a BroadcastChannel election otherwise, else none. */
+export function drainLock(name: string): DrainLock {
+  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  if (locks) return new WebLock(locks, name);
+  const Channel = (globalThis as { BroadcastChannel?: typeof BroadcastChannel }).BroadcastChannel;
+  if (Channel) return new ChannelElection(new Channel(name));
+  return { acquire: () => Promise.resolve(true), release: () => {}, close: () => {} };
+}
+
+/**
+ * A Web Lock taken without waiting and held until `release()`, the context
+ * ends, or the page is frozen (a frozen tab would otherwise keep it while
+ * sending nothing).
+ */
+class WebLock implements DrainLock {
   #release: (() => void) | undefined;
+  #unwatch: (() => void) | undefined;
 
-  constructor(private readonly name: string) {}
+  constructor(
+    private readonly locks: LockManager,
+    private readonly name: string,
+  ) {}
 
-  /** True when this context holds the lock; also true where Web Locks do not exist. */
   acquire(): Promise<boolean> {
     if (this.#release) return Promise.resolve(true);
-    const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
-    if (!locks) return Promise.resolve(true);
     return new Promise((resolve) => {
-      void locks
+      void this.locks
         .request(this.name, { ifAvailable: true }, (lock) => {
           if (!lock) return resolve(false);
           resolve(true);
           return new Promise<void>((release) => {
             this.#release = release;
+            this.#unwatch = onPageInactive(() => this.release());
           });
         })
         .catch(() => resolve(false));
@@ -23,7 +51,13 @@ export class WebLock {
   }
 
   release(): void {
+    this.#unwatch?.();
+    this.#unwatch = undefined;
     this.#release?.();
     this.#release = undefined;
+  }
+
+  close(): void {
+    this.release();
   }
 }
