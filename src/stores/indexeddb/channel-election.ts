@@ -36,7 +36,8 @@ export class ChannelElection {
   acquire(): Promise<boolean> {
     if (this.#leading) return Promise.resolve(true);
     if (Date.now() < this.#otherUntil) return Promise.resolve(false);
-    return (this.#claim ??= this.#startClaim()).settled;
+    this.#claim ??= this.#startClaim();
+    return this.#claim.settled;
   }
 
   #startClaim(): { lost: boolean; settled: Promise<boolean> } {
@@ -89,7 +90,10 @@ export class ChannelElection {
         else if (this.#claim && message.id < this.#id) this.#claim.lost = true;
         return;
       case 'lead':
-        if (this.#leading && this.#id < message.id) return this.#post({ t: 'lead', id: this.#id });
+        if (this.#leading && this.#id < message.id) {
+          this.#post({ t: 'lead', id: this.#id });
+          return;
+        }
         if (this.#leading) this.#stepDown();
         if (this.#claim) this.#claim.lost = true;
         this.#otherUntil = Date.now() + LEASE_MS;
