@@ -39,10 +39,20 @@ scope.addEventListener('fetch', (event) => {
   );
 });
 
+// What woke the worker, for the demo's tests (read through the DevTools protocol).
+const woken: string[] = [];
+Object.assign(scope, { woken });
+for (const type of ['sync', 'periodicsync', 'activate', 'message', 'online'])
+  scope.addEventListener(type, (event) =>
+    woken.push(`${type}${'tag' in event ? `:${(event as Event & { tag: string }).tag}` : ''}`),
+  );
+
 let client: Promise<QnoxSync> | undefined;
 handleBackgroundSync(() => {
   client ??= QnoxSync.create({
     baseUrl: `${scope.location.origin}/api`,
+    // The worker sends only when the browser wakes it (sync, periodicsync, activate, message).
+    autoSync: false,
     retry: { baseDelayMs: 500, maxDelayMs: 10_000 },
     timeoutMs: 5_000,
   });
