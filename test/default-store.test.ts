@@ -9,8 +9,10 @@ describe('default store per platform', () => {
     delete (globalThis as { indexedDB?: unknown }).indexedDB;
   });
 
-  it('is memory where there is neither IndexedDB nor the Node entry', () => {
-    expect(defaultStore()).toBeInstanceOf(MemoryStore);
+  it('is refused where there is neither IndexedDB nor the Node entry: no silent memory store', () => {
+    expect(() => defaultStore()).toThrow(
+      expect.objectContaining({ code: 'config', option: 'store' }),
+    );
   });
 
   it('is IndexedDB wherever indexedDB exists', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { manualConnectivity, QnoxSync, type SyncPhase } from '../src/index.js';
+import { MemoryStore, manualConnectivity, QnoxSync, type SyncPhase } from '../src/index.js';
 import { Emitter, ValueStream } from '../src/status/subscribable.js';
 import { ManualClock } from '../src/testing/index.js';
 import { closeAfterEach, drainAll, startHarness, until } from './helpers/harness.js';
@@ -60,7 +60,12 @@ describe('status stream and connectivity', () => {
     const server = new TestServer();
     const baseUrl = await server.start();
     const connectivity = manualConnectivity(false);
-    const sync = await QnoxSync.create({ baseUrl, connectivity, clock: new ManualClock() });
+    const sync = await QnoxSync.create({
+      baseUrl,
+      connectivity,
+      clock: new ManualClock(),
+      store: new MemoryStore(),
+    });
     closer.close = async () => {
       await sync.dispose();
       await server.stop();

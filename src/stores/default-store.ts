@@ -1,6 +1,6 @@
+import { ConfigError } from '../errors.js';
 import { IndexedDbStore } from './indexeddb/indexeddb-store.js';
 import type { QnoxLocalStore } from './local-store.js';
-import { MemoryStore } from './memory-store.js';
 
 let factory: (() => QnoxLocalStore) | undefined;
 
@@ -12,10 +12,15 @@ export function setDefaultStore(create: () => QnoxLocalStore): void {
 /**
  * The store used when `QnoxSync.create` gets none: SQLite under Node (through
  * the package's `node` export condition), IndexedDB wherever `indexedDB`
- * exists (pages, workers, service workers), memory elsewhere.
+ * exists (pages, workers, service workers). Elsewhere there is no durable
+ * default, and a silent in-memory one would lose writes on restart: a
+ * {@link ConfigError} asks for a store.
  */
 export function defaultStore(): QnoxLocalStore {
   if (factory) return factory();
   if ((globalThis as { indexedDB?: unknown }).indexedDB) return new IndexedDbStore();
-  return new MemoryStore();
+  throw new ConfigError(
+    'store',
+    'no durable store here (no IndexedDB, not the Node entry); pass one, e.g. new MemoryStore() for tests',
+  );
 }

@@ -1,5 +1,5 @@
 import { afterEach } from 'vitest';
-import { QnoxSync, type QnoxSyncOptions } from '../../src/index.js';
+import { MemoryStore, QnoxSync, type QnoxSyncOptions } from '../../src/index.js';
 import { ManualClock } from '../../src/testing/index.js';
 import { TestServer } from './test-server.js';
 
@@ -16,7 +16,13 @@ export async function startHarness(
   const server = new TestServer();
   const baseUrl = await server.start();
   const clock = new ManualClock();
-  const sync = await QnoxSync.create({ baseUrl, clock, random: () => 0.5, ...options });
+  const sync = await QnoxSync.create({
+    baseUrl,
+    clock,
+    random: () => 0.5,
+    store: new MemoryStore(),
+    ...options,
+  });
   return {
     server,
     clock,
