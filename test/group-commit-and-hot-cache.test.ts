@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { HOT_ENTRY } from '../scripts/bench-fixtures.js';
+import { GroupCommit } from '../src/stores/group-commit.js';
+import { HotCache } from '../src/stores/hot-cache.js';
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+describe('GroupCommit', () => {
+  it('calls made together share a batch, and calls made while it commits share the next one', async () => {
+    const batches: number[][] = [];
+    const gates: ReturnType<typeof deferred<void>>[] = [];
+    const group = new GroupCommit<number, number>(async (items) => {
+      batches.push(items);
+      const gate = deferred<void>();
+      gates.push(gate);
+      await gate.promise;
+      return items.map((n) => n * 10);
+    });
+    const first = [1, 2, 3].map((n) => group.add(n));
+    await Promise.resolve();
+    const second = [4, 5].map((n) => group.add(n));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(batches).toEqual([[1, 2, 3]]);
+    gates[0]!.resolve();
+    expect(await Promise.all(first)).toEqual([10, 20, 30]);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(batches).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
+    gates[1]!.resolve();
+    expect(await Promise.all(second)).toEqual([40, 50]);
+  });
+
+  it('a failed batch rejects its own calls only', async () => {
+    let fail = true;
+    const group = new GroupCommit<number, number>(async (items) => {
+      if (fail) {
+        fail = false;
+        throw new Error('disk full');
+      }
+      return items;
+    });
+    await expect(group.add(1)).rejects.toThrow('disk full');
+    expect(await group.add(2)).toBe(2);
+  });
+});
+
+describe('HotCache', () => {
+  const name = () => `hot-test-${Math.random()}`;
+
+  it('serves a kept record without loading, as a fresh copy each time', async () => {
+    const hot = new HotCache(10, name());
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      return HOT_ENTRY;
+    };
+    await hot.read('hot', load);
+    const a = (await hot.read('hot', load))!;
+    (a.headers as Record<string, string>).x = 'changed';
+    expect((await hot.read('hot', load))!.headers).toEqual({});
+    expect(loads).toBe(1);
+    hot.close();
+  });
+
+  it('does not keep what a read saw when a write of that key ran meanwhile', async () => {
+    const hot = new HotCache(10, name());
+    const slow = deferred<typeof HOT_ENTRY>();
+    const reading = hot.read('hot', () => slow.promise);
+    await hot.write('hot', async () => undefined);
+    slow.resolve(HOT_ENTRY);
+    await reading;
+    let loads = 0;
+    await hot.read('hot', async () => {
+      loads++;
+      return undefined;
+    });
+    expect(loads).toBe(1);
+    hot.close();
+  });
+
+  it('keeps at most `limit` keys, dropping the least recently used', async () => {
+    const hot = new HotCache(2, name());
+    const loads: string[] = [];
+    const load = (key: string) => async () => {
+      loads.push(key);
+      return { ...HOT_ENTRY, key };
+    };
+    for (const key of ['a', 'b', 'a', 'c', 'a', 'b']) await hot.read(key, load(key));
+    expect(loads).toEqual(['a', 'b', 'c', 'b']);
+    hot.close();
+  });
+});
