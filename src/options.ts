@@ -252,6 +252,17 @@ export interface MutationOptions {
    * @default the client's `coalesce`
    */
   coalesce?: boolean;
+  /**
+   * DELETE only: the id of the queued write that created this resource locally
+   * (e.g. the `post` handle's `id`). While that write was never sent, it is
+   * dropped together with every never-sent write queued for this URL, their
+   * `result`s reject with a `CancelledError`, and the DELETE resolves at once
+   * with a local 204 (`fromCache: true`) without going out. If any of them may
+   * have reached the server, the DELETE is queued as usual.
+   * @default none
+   * @example created.id
+   */
+  cancels?: string;
 }
 
 /** What `get` resolves with. */

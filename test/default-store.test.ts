@@ -1,6 +1,5 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
 import { defaultStore } from '../src/stores/default-store.js';
 

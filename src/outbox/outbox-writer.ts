@@ -12,6 +12,7 @@ import type { Emitter } from '../status/subscribable.js';
 import type { StatusController } from '../status/sync-status.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
 import { buildTask } from './build-task.js';
+import { cancelLocalCreate } from './cancel-create.js';
 import { coalesce } from './coalesce.js';
 import type { MutationMethod, NewTaskRecord, TaskRecord } from './records.js';
 
@@ -50,6 +51,15 @@ export class OutboxWriter {
     const { base, allowed, clock } = this.deps.options;
     const url = resolveUrl(base, path, allowed);
     if (options.conflict !== undefined) validateConflict('conflict', options.conflict);
+    if (options.cancels !== undefined) {
+      if (method !== 'DELETE')
+        throw new ConfigError('cancels', 'only a DELETE cancels a local create');
+      const answered = await cancelLocalCreate(this.deps, options.cancels, url);
+      if (answered) {
+        const id = crypto.randomUUID();
+        return { id, idempotencyKey: id, result: Promise.resolve(answered) };
+      }
+    }
     const pre =
       method !== 'POST' && options.ifMatch === undefined
         ? await this.deps.cacheWrites.precondition(url)

@@ -25,6 +25,8 @@ export function summarize(task: TaskRecord): TaskSummary {
 /** Everything that happens, in order, on `sync.events`. */
 export type SyncEvent =
   | { readonly type: 'queued'; readonly task: TaskSummary }
+  /** A queued write dropped before it was ever sent (a DELETE cancelled the create it belonged to). */
+  | { readonly type: 'cancelled'; readonly task: TaskSummary }
   | { readonly type: 'sent'; readonly task: TaskSummary; readonly status: number }
   | {
       readonly type: 'retry-scheduled';

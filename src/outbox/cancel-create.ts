@@ -1,0 +1,65 @@
+import { CancelledError } from '../errors.js';
+import { normalizeUrl } from '../http/url.js';
+import type { QnoxResponse } from '../options.js';
+import { summarize } from '../status/events.js';
+import type { WriterDeps } from './outbox-writer.js';
+import type { TaskRecord } from './records.js';
+
+/** What a DELETE that cancelled a local create resolves with: answered here, nothing was sent. */
+const CANCELLED_CREATE: QnoxResponse = {
+  status: 204,
+  data: null,
+  headers: {},
+  fromCache: true,
+  stale: false,
+  pendingWrites: false,
+};
+
+/**
+ * A DELETE of a resource created locally (`cancels`: the creating write's id).
+ * While that write was never attempted, the server never had the resource:
+ * it is dropped with every never-attempted write queued for `url`, each
+ * caller's `result` rejects with a {@link CancelledError}, their optimistic
+ * views roll back, and the DELETE answers at once without being sent.
+ * Returns `undefined` (queue the DELETE as usual) when anything may already
+ * have reached the server.
+ */
+export async function cancelLocalCreate(
+  deps: WriterDeps,
+  creatorId: string,
+  url: string,
+): Promise<QnoxResponse | undefined> {
+  const { store, engine } = deps;
+  const creator = await store.getTask(creatorId);
+  if (!creator || creator.attempts > 0) return undefined;
+  const target = normalizeUrl(url);
+  // A rare, app-driven operation: one scan of the queue for the resource's writes.
+  const queued = await store.listTasks(await store.pendingCount());
+  const related = queued.filter((t) => t.id !== creator.id && normalizeUrl(t.url) === target);
+  if (related.some((t) => t.attempts > 0)) return undefined;
+  const dropped: TaskRecord[] = [];
+  for (const task of [creator, ...related]) {
+    const gone = await engine.hold(task.id, async () => {
+      await store.removeTask(task.id);
+      return true;
+    });
+    // Went out meanwhile: the DELETE must follow it to the server.
+    if (!gone) break;
+    dropped.push(task);
+  }
+  await settleDropped(deps, dropped, url);
+  return dropped.length === related.length + 1 ? CANCELLED_CREATE : undefined;
+}
+
+async function settleDropped(deps: WriterDeps, dropped: TaskRecord[], url: string): Promise<void> {
+  if (dropped.length === 0) return;
+  deps.status.update({ pending: Math.max(0, deps.status.facts.pending - dropped.length) });
+  for (const task of dropped) {
+    await deps.cacheWrites.onAbandoned(task).catch(() => undefined);
+    deps.events.emit({ type: 'cancelled', task: summarize(task) });
+    deps.settlements.reject(
+      task.id,
+      new CancelledError(`Cancelled by DELETE ${url} before it was sent`),
+    );
+  }
+}
