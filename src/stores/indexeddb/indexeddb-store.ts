@@ -86,7 +86,8 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async init(): Promise<void> {
-    this.#hot ??= new HotCache(this.#options.hotEntries ?? 100, `qnox-cache:${this.#name}`);
+    const hotEntries = this.#options.hotEntries ?? 100;
+    if (hotEntries > 0) this.#hot ??= new HotCache(hotEntries, `qnox-cache:${this.#name}`);
     await this.#open();
     const storage = (
       globalThis as { navigator?: { storage?: { persist?: () => Promise<boolean> } } }
