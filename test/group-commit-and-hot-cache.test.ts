@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HOT_ENTRY } from '../scripts/bench-fixtures.js';
 import { GroupCommit } from '../src/stores/group-commit.js';
 import { HotCache } from '../src/stores/hot-cache.js';
@@ -49,6 +49,33 @@ describe('GroupCommit', () => {
     });
     await expect(group.add(1)).rejects.toThrow('disk full');
     expect(await group.add(2)).toBe(2);
+  });
+});
+
+describe('GroupCommit with linger', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('commits at once after a lull, and lingers to gather a stream of calls', async () => {
+    vi.useFakeTimers();
+    const batches: number[][] = [];
+    const group = new GroupCommit<number, void>(async (items) => {
+      batches.push(items);
+      return [];
+    }, 20);
+    await group.add(1); // after a lull: no wait
+    expect(batches).toEqual([[1]]);
+    const second = group.add(2); // right after a commit: a stream, so it lingers
+    await vi.advanceTimersByTimeAsync(10);
+    const third = group.add(3);
+    expect(batches).toEqual([[1]]);
+    await vi.advanceTimersByTimeAsync(10);
+    await Promise.all([second, third]);
+    expect(batches).toEqual([[1], [2, 3]]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await group.add(4); // a lull again
+    expect(batches).toEqual([[1], [2, 3], [4]]);
   });
 });
 

@@ -50,13 +50,14 @@ export class IndexedDbStore implements QnoxLocalStore {
   readonly #adds = new GroupCommit<NewTaskRecord, TaskRecord>((inputs) =>
     this.#write([T, H], (tx) => addRows(tx, inputs), 'strict'),
   );
+  /** Removals linger 20 ms while they stream in (a drain), so a backlog costs fewer transactions. */
   readonly #removals = new GroupCommit<string, void>(async (ids) => {
     await this.#write([T, H], (tx) =>
       removeRows(tx, ids, this.#keys(), (id) => this.#addresses.get(id)),
     );
     for (const id of ids) this.#addresses.delete(id);
     return [];
-  });
+  }, 20);
   /** Where recently read tasks live, so their removal needs no lookup; bounded. */
   readonly #addresses = new Map<string, RowAddress>();
   #quarantineListener: ((report: QuarantineReport) => void) | undefined;
