@@ -1,5 +1,6 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
+import { encryptedStore, MemoryStore } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
 import { closeAfterEach, drainAll, startHarness, until } from './helpers/harness.js';
 
@@ -57,5 +58,37 @@ describe('pipelined drain (stores with nextInKey)', () => {
     await draining;
     expect(h.server.requestsTo('POST', '/streams/c')).toHaveLength(1);
     expect(await h.sync.pendingCount()).toBe(0);
+  });
+});
+
+describe('a drain that loses its lock (another context took over)', () => {
+  it('stops sending at once and leaves the rest queued', async () => {
+    let held = true;
+    class LockedStore extends MemoryStore {
+      async acquireDrainLock(): Promise<boolean> {
+        return held;
+      }
+      holdsDrainLock(): boolean {
+        return held;
+      }
+    }
+    const h = await startHarness({ autoSync: false, store: new LockedStore(), concurrency: 1 });
+    closer.close = h.close;
+    for (let n = 0; n < 10; n++) await h.sync.post(`/streams/k${n}`, { n });
+    h.server.faultPolicy = () => ({ kind: 'slow', ms: 100 });
+    const draining = h.sync.sync();
+    await until(() => h.server.requests.length === 1);
+    held = false;
+    await draining;
+    expect(h.server.requests).toHaveLength(1);
+    expect(await h.sync.pendingCount()).toBe(9);
+  });
+
+  it('the encrypted wrapper keeps the wrapped store’s drain lock and share key', async () => {
+    const inner = new IndexedDbStore({ name: 'wrapped', indexedDB: new IDBFactory(), IDBKeyRange });
+    const wrapped = encryptedStore(inner, { passphrase: 'p', iterations: 1_000 });
+    expect(wrapped.shareKey).toBe(inner.shareKey);
+    expect(typeof wrapped.acquireDrainLock).toBe('function');
+    expect(wrapped.holdsDrainLock?.()).toBe(true);
   });
 });

@@ -170,7 +170,7 @@ export class SyncEngine {
     const inflight = new Map<string, Promise<void>>();
     for (;;) {
       const free = this.deps.concurrency - inflight.size;
-      if (free > 0 && this.#canSend() && !this.#disposed) {
+      if (free > 0 && this.#canSend() && this.#holdsLock() && !this.#disposed) {
         const epoch = ++this.#epoch;
         const due = await this.deps.store.dueTasks({
           now: this.deps.clock.now(),
@@ -252,12 +252,18 @@ export class SyncEngine {
     const touched = this.#touched.get(next.id);
     return (
       this.#canSend() &&
+      this.#holdsLock() &&
       !this.#disposed &&
       this.#cleared < epoch &&
       next.nextAttemptAt <= this.deps.clock.now() &&
       (touched === undefined || touched < epoch) &&
       !this.#inFlight.has(next.id)
     );
+  }
+
+  /** Another context may have taken over since this drain began. */
+  #holdsLock(): boolean {
+    return this.deps.store.holdsDrainLock?.() !== false;
   }
 
   #pause(error: AuthError): void {

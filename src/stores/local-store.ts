@@ -70,6 +70,11 @@ export interface QnoxLocalStore {
    */
   acquireDrainLock?(): Promise<boolean>;
   /**
+   * Optional, with `acquireDrainLock`: false when the lock was lost since (a
+   * frozen page lets it go). The drain then stops sending and tries again later.
+   */
+  holdsDrainLock?(): boolean;
+  /**
    * Optional: a name for the data, set by stores that several contexts (tabs, a
    * service worker) open at once. Clients on the same `shareKey` tell each other
    * of new writes and outcomes over a BroadcastChannel.

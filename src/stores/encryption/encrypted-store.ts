@@ -48,7 +48,11 @@ class EncryptedStore implements QnoxLocalStore {
     private readonly options: EncryptionKeyOptions,
   ) {
     inner.onQuarantine?.((report) => this.#listener?.(report));
-    const { nextInKey, lastTask } = inner;
+    const { nextInKey, lastTask, acquireDrainLock, holdsDrainLock } = inner;
+    // Which context drains, and who hears of changes, is the wrapped store's business.
+    if (acquireDrainLock) this.acquireDrainLock = () => acquireDrainLock.call(inner);
+    if (holdsDrainLock) this.holdsDrainLock = () => holdsDrainLock.call(inner);
+    if (inner.shareKey !== undefined) this.shareKey = inner.shareKey;
     if (nextInKey) {
       this.nextInKey = async (key, afterSeq, limit) =>
         this.#openAll(await nextInKey.call(inner, await this.#c().blind(key), afterSeq, limit));
@@ -66,6 +70,9 @@ class EncryptedStore implements QnoxLocalStore {
     limit: number,
   ) => Promise<TaskRecord[]>;
   readonly lastTask?: (orderingKey: string) => Promise<TaskRecord | undefined>;
+  readonly acquireDrainLock?: () => Promise<boolean>;
+  readonly holdsDrainLock?: () => boolean;
+  readonly shareKey?: string;
 
   async init(): Promise<void> {
     await this.inner.init();

@@ -33,6 +33,10 @@ export class ChannelElection {
     (channel as { unref?: () => void }).unref?.();
   }
 
+  get held(): boolean {
+    return this.#leading;
+  }
+
   acquire(): Promise<boolean> {
     if (this.#leading) return Promise.resolve(true);
     if (Date.now() < this.#otherUntil) return Promise.resolve(false);

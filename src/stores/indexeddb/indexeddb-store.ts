@@ -86,6 +86,11 @@ export class IndexedDbStore implements QnoxLocalStore {
     return this.#lock.acquire();
   }
 
+  /** False once the drain lock taken by `acquireDrainLock` was lost (the page was frozen). */
+  holdsDrainLock(): boolean {
+    return this.#lock?.held ?? true;
+  }
+
   async init(): Promise<void> {
     const hotEntries = this.#options.hotEntries ?? 100;
     if (hotEntries > 0) this.#hot ??= new HotCache(hotEntries, `qnox-cache:${this.#name}`);

@@ -9,6 +9,8 @@ export interface DrainLock {
   release(): void;
   /** Releases and stops taking part (the store closes). */
   close(): void;
+  /** Whether this context holds it now (it can be lost: a frozen page lets go). */
+  readonly held: boolean;
 }
 
 /** A Web Lock where the platform has them, a BroadcastChannel election otherwise, else none. */
@@ -17,7 +19,7 @@ export function drainLock(name: string): DrainLock {
   if (locks) return new WebLock(locks, name);
   const Channel = (globalThis as { BroadcastChannel?: typeof BroadcastChannel }).BroadcastChannel;
   if (Channel) return new ChannelElection(new Channel(name));
-  return { acquire: () => Promise.resolve(true), release: () => {}, close: () => {} };
+  return { acquire: () => Promise.resolve(true), release: () => {}, close: () => {}, held: true };
 }
 
 /**
@@ -33,6 +35,10 @@ class WebLock implements DrainLock {
     private readonly locks: LockManager,
     private readonly name: string,
   ) {}
+
+  get held(): boolean {
+    return this.#release !== undefined;
+  }
 
   acquire(): Promise<boolean> {
     if (this.#release) return Promise.resolve(true);
