@@ -309,6 +309,7 @@ describe('in real Chromium', { timeout: 120_000 }, () => {
 
   it('a frozen leader tab hands the drain over within seconds', async () => {
     const context = await browser.newContext();
+    let cdp: CDPSession | undefined;
     try {
       const [a, b] = [await openTab(context, 'a'), await openTab(context, 'b')];
       const post = (page: Page, n: number) =>
@@ -325,7 +326,13 @@ describe('in real Chromium', { timeout: 120_000 }, () => {
       // Headless Chromium never hides, so never freezes, a page (Page.setWebLifecycleState is
       // ignored on visible pages): do what freezing does, fire `freeze`, then stop its JavaScript.
       await leader.evaluate(() => document.dispatchEvent(new Event('freeze')));
-      const cdp = await context.newCDPSession(leader);
+      // As when the browser freezes it: the handlers (and the lock's release) run first.
+      const drainLockHeld = () =>
+        leader.evaluate(async () =>
+          (await navigator.locks.query()).held?.some((l) => l.name?.startsWith('qnox-drain')),
+        );
+      await until(async () => !(await drainLockHeld()), 5_000);
+      cdp = await context.newCDPSession(leader);
       await cdp.send('Debugger.enable');
       await cdp.send('Debugger.pause');
       await post(other, 1);
@@ -334,8 +341,8 @@ describe('in real Chromium', { timeout: 120_000 }, () => {
       expect(pages.server.requestsTo('POST', '/streams/frozen')[1]!.headers.authorization).not.toBe(
         leaderName,
       );
-      await cdp.send('Debugger.resume');
     } finally {
+      await cdp?.send('Debugger.resume').catch(() => undefined);
       await context.close();
     }
   });
