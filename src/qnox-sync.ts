@@ -228,6 +228,16 @@ export class QnoxSync {
     return this.#engine.sync();
   }
 
+  /**
+   * Checks connectivity now instead of waiting for the next backed-off probe
+   * (the platform said the network is back, e.g. a Background Sync event);
+   * resolves whether the server is reachable. A reachable server starts a drain.
+   */
+  checkConnectivity(): Promise<boolean> {
+    this.#assertOpen();
+    return this.#reachability.recheck();
+  }
+
   /** Lifts an `authRequired` pause (after the user signed in again) and drains. */
   resume(): void {
     this.#engine.resume();

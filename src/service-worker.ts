@@ -134,6 +134,8 @@ export function handleBackgroundSync(
   const scope = globalThis as unknown as WorkerScopeLike;
   const drain = async () => {
     const client = await getClient();
+    // The browser wakes us because the network is back: do not wait out a probe backoff.
+    await client.checkConnectivity();
     const report = await client.sync();
     // Let the browser retry the sync event later if writes are still waiting.
     if ((await client.pendingCount()) > 0 && client.onSyncStatus.value.phase === 'offline') {

@@ -56,6 +56,20 @@ describe('status stream and connectivity', () => {
     expect(h.server.streams.get('a')).toEqual([1]);
   });
 
+  it('checkConnectivity() looks again at once, without waiting out the probe backoff', async () => {
+    const h = await startHarness();
+    closer.close = h.close;
+    h.server.down = true;
+    const m = await h.sync.post('/streams/now', { n: 1 });
+    await until(() => h.sync.onSyncStatus.value.phase === 'offline');
+    expect(await h.sync.checkConnectivity()).toBe(false);
+    h.server.down = false;
+    // No clock movement: the backed-off probe timer has not fired.
+    expect(await h.sync.checkConnectivity()).toBe(true);
+    await expect(m.result).resolves.toMatchObject({ status: 201 });
+    expect(h.server.streams.get('now')).toEqual([1]);
+  });
+
   it('waits while the platform says offline and drains on the online event', async () => {
     const server = new TestServer();
     const baseUrl = await server.start();

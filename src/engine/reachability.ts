@@ -61,6 +61,18 @@ export class Reachability {
     return this.#checking;
   }
 
+  /**
+   * Looks again now, whatever the backoff says: re-reads the platform's
+   * online flag and probes the server (when the platform vouches for the
+   * network, e.g. a Background Sync event).
+   */
+  recheck(): Promise<boolean> {
+    this.#platformOnline = this.deps.monitor.isOnline();
+    if (this.online) return Promise.resolve(true);
+    this.#clearTimer();
+    return this.confirm();
+  }
+
   dispose(): void {
     this.#unsubscribe();
     this.#clearTimer();
