@@ -47,7 +47,7 @@ describe('BroadcastChannel election (where Web Locks are missing)', () => {
     (leader as unknown as { channel: BroadcastChannel }).channel.close();
     (leader as unknown as { release(): void }).release();
     expect(await other.acquire()).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 3_200));
+    await new Promise((resolve) => setTimeout(resolve, 5_200));
     expect(await other.acquire()).toBe(true);
   });
 });

@@ -2,8 +2,8 @@ import { onPageInactive } from '../../platform/page-lifecycle.js';
 
 /** How often a leader says so, how long its word holds, how long a claim waits for rivals. */
 const HEARTBEAT_MS = 1_000;
-const LEASE_MS = 3_000;
-const CLAIM_MS = 150;
+const LEASE_MS = 5_000;
+const CLAIM_MS = 300;
 
 type Message =
   | { readonly t: 'claim'; readonly id: string }
@@ -13,8 +13,8 @@ type Message =
 /**
  * Leader election over a BroadcastChannel, for platforms without Web Locks.
  * The leader repeats itself every second; a context that has heard no leader
- * for three seconds claims, and wins unless a leader answers or a rival with a
- * lower id claims within 150 ms. Two leaders that hear each other keep the
+ * for five seconds claims, and wins unless a leader answers or a rival with a
+ * lower id claims within 300 ms (room for a busy leader to answer). Two leaders that hear each other keep the
  * lower id. A leader that closes says goodbye; one that is frozen goes quiet
  * and loses its lease. Leadership is best effort (a race can briefly yield two
  * senders); idempotency keys keep every effect single regardless.

@@ -78,7 +78,7 @@ export class IndexedDbStore implements QnoxLocalStore {
   /**
    * One drainer per database across tabs and workers: a Web Lock held until
    * `close()`, the tab goes away, or the page is frozen. Without Web Locks, a
-   * leader elected over a BroadcastChannel (best effort, lease of 3 s); with
+   * leader elected over a BroadcastChannel (best effort, lease of 5 s); with
    * neither, every context drains. Idempotency keys keep the effect single.
    */
   acquireDrainLock(): Promise<boolean> {
