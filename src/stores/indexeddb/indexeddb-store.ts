@@ -1,4 +1,3 @@
-import { StorageError } from '../../errors.js';
 import {
   type CacheRecord,
   type DeadLetterRecord,
@@ -9,9 +8,9 @@ import {
 import { GroupCommit } from '../group-commit.js';
 import { HotCache } from '../hot-cache.js';
 import type { ClearOptions, QnoxLocalStore, QuarantineReport } from '../local-store.js';
-import { committed, isQuotaError, request, walk } from './idb-helpers.js';
+import { Connection } from './connection.js';
+import { request, walk } from './idb-helpers.js';
 import type { IndexedDbStoreOptions } from './indexeddb-options.js';
-import { openDatabase } from './schema.js';
 import {
   addRows,
   dueRows,
@@ -46,14 +45,14 @@ const Q = 'quarantine';
 export class IndexedDbStore implements QnoxLocalStore {
   readonly #name: string;
   readonly #options: IndexedDbStoreOptions;
-  #db: Promise<IDBDatabase> | undefined;
+  readonly #conn: Connection;
   readonly #adds = new GroupCommit<NewTaskRecord, TaskRecord>((inputs) =>
-    this.#write([T, H], (tx) => addRows(tx, inputs), 'strict'),
+    this.#conn.write([T, H], (tx) => addRows(tx, inputs), 'strict'),
   );
   /** Removals linger 20 ms while they stream in (a drain), so a backlog costs fewer transactions. */
   readonly #removals = new GroupCommit<string, void>(async (ids) => {
-    await this.#write([T, H], (tx) =>
-      removeRows(tx, ids, this.#keys(), (id) => this.#addresses.get(id)),
+    await this.#conn.write([T, H], (tx) =>
+      removeRows(tx, ids, this.#conn.keys(), (id) => this.#addresses.get(id)),
     );
     for (const id of ids) this.#addresses.delete(id);
     return [];
@@ -61,7 +60,6 @@ export class IndexedDbStore implements QnoxLocalStore {
   /** Where recently read tasks live, so their removal needs no lookup; bounded. */
   readonly #addresses = new Map<string, RowAddress>();
   #quarantineListener: ((report: QuarantineReport) => void) | undefined;
-  #range: typeof IDBKeyRange | undefined;
 
   #lock: DrainLock | undefined;
   #hot: HotCache | undefined;
@@ -69,6 +67,10 @@ export class IndexedDbStore implements QnoxLocalStore {
   constructor(options: IndexedDbStoreOptions = {}) {
     this.#options = options;
     this.#name = options.name ?? 'qnox-offline-sync';
+    // Out of room while writing the queue: evict the cache (never a queued write), then fail.
+    this.#conn = new Connection(this.#name, options, async (names) => {
+      if (names.includes(T)) await this.clear({ cache: true, outbox: false });
+    });
   }
 
   get shareKey(): string {
@@ -94,7 +96,7 @@ export class IndexedDbStore implements QnoxLocalStore {
   async init(): Promise<void> {
     const hotEntries = this.#options.hotEntries ?? 100;
     if (hotEntries > 0) this.#hot ??= new HotCache(hotEntries, `qnox-cache:${this.#name}`);
-    await this.#open();
+    await this.#conn.open();
     const storage = (
       globalThis as { navigator?: { storage?: { persist?: () => Promise<boolean> } } }
     ).navigator?.storage;
@@ -111,55 +113,53 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async dueTasks(query: { now: number; limit: number }): Promise<TaskRecord[]> {
-    const db = await this.#open();
-    const { heads, firsts } = await dueRows(
-      db.transaction([H, T], 'readonly'),
-      query.now,
-      query.limit,
-      this.#keys(),
-    ).catch((error: unknown) => {
-      throw wrap(error, `read ${H}`);
-    });
+    const { heads, firsts } = await this.#conn.readAll([H, T], (tx) =>
+      dueRows(tx, query.now, query.limit, this.#conn.keys()),
+    );
     // A schedule left without tasks (its last one was quarantined unreadable) is mended.
     const empty = heads.filter((_, i) => firsts[i] === undefined).map((h) => h.orderingKey);
     if (empty.length > 0)
-      void this.#write([T, H], async (tx) => {
-        for (const key of empty) await rehead(tx, key, this.#keys());
-      }).catch(() => {});
+      void this.#conn
+        .write([T, H], async (tx) => {
+          for (const key of empty) await rehead(tx, key, this.#conn.keys());
+        })
+        .catch(() => {});
     return this.#decodeAll(firsts.filter((row) => row !== undefined));
   }
 
   async nextDueAt(): Promise<number | undefined> {
-    const key = await this.#read<IDBCursor | null>(H, (s) => s.index('due').openKeyCursor());
+    const key = await this.#conn.read<IDBCursor | null>(H, (s) => s.index('due').openKeyCursor());
     return key ? (key.key as [number, number])[0] : undefined;
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
-    const row = await this.#read<unknown>(T, (s) => s.index('byId').get(id));
+    const row = await this.#conn.read<unknown>(T, (s) => s.index('byId').get(id));
     return row === undefined ? undefined : (await this.#decodeAll([row]))[0];
   }
 
   async nextInKey(orderingKey: string, afterSeq: number, limit: number): Promise<TaskRecord[]> {
-    const rows = await this.#read<unknown[]>(T, (s) =>
-      rowsAfter(s, orderingKey, afterSeq, limit, this.#keys()),
+    const rows = await this.#conn.read<unknown[]>(T, (s) =>
+      rowsAfter(s, orderingKey, afterSeq, limit, this.#conn.keys()),
     );
     return this.#decodeAll(rows);
   }
 
   async lastTask(orderingKey: string): Promise<TaskRecord | undefined> {
-    const range = this.#keys().bound([orderingKey, 0], [orderingKey, Number.POSITIVE_INFINITY]);
-    const cursor = await this.#read<IDBCursorWithValue | null>(T, (s) =>
+    const range = this.#conn
+      .keys()
+      .bound([orderingKey, 0], [orderingKey, Number.POSITIVE_INFINITY]);
+    const cursor = await this.#conn.read<IDBCursorWithValue | null>(T, (s) =>
       s.index('byKey').openCursor(range, 'prev'),
     );
     return cursor ? (await this.#decodeAll([cursor.value]))[0] : undefined;
   }
 
   async listTasks(limit: number): Promise<TaskRecord[]> {
-    return this.#decodeAll(await this.#read<unknown[]>(T, (s) => s.getAll(null, limit)));
+    return this.#decodeAll(await this.#conn.read<unknown[]>(T, (s) => s.getAll(null, limit)));
   }
 
   async updateTask(task: TaskRecord): Promise<void> {
-    await this.#write([T, H], (tx) => updateRow(tx, task, this.#keys()));
+    await this.#conn.write([T, H], (tx) => updateRow(tx, task, this.#conn.keys()));
   }
 
   /** Removals issued together (or while the previous batch commits) share one transaction. */
@@ -168,25 +168,25 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   pendingCount(): Promise<number> {
-    return this.#read(T, (s) => s.count());
+    return this.#conn.read(T, (s) => s.count());
   }
 
   async addDeadLetter(record: DeadLetterRecord): Promise<void> {
-    await this.#write([T, H, D], async (tx) => {
-      await removeRows(tx, [record.task.id], this.#keys());
+    await this.#conn.write([T, H, D], async (tx) => {
+      await removeRows(tx, [record.task.id], this.#conn.keys());
       await request(tx.objectStore(D).put({ id: record.task.id, record }));
     });
   }
 
   async deadLetters(): Promise<DeadLetterRecord[]> {
-    const rows = await this.#read<{ record: DeadLetterRecord }[]>(D, (s) => s.getAll());
+    const rows = await this.#conn.read<{ record: DeadLetterRecord }[]>(D, (s) => s.getAll());
     return rows
       .map((r) => r.record)
       .sort((a, b) => a.failedAt - b.failedAt || a.task.seq - b.task.seq);
   }
 
   async removeDeadLetter(id: string): Promise<DeadLetterRecord | undefined> {
-    return this.#write([D], async (tx) => {
+    return this.#conn.write([D], async (tx) => {
       const row = (await request(tx.objectStore(D).get(id))) as
         | { record: DeadLetterRecord }
         | undefined;
@@ -196,25 +196,25 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   deadLetterCount(): Promise<number> {
-    return this.#read(D, (s) => s.count());
+    return this.#conn.read(D, (s) => s.count());
   }
 
   async putCache(entry: CacheRecord): Promise<void> {
     await this.#cacheWrite(
       entry.key,
-      () => this.#write([C], (tx) => request(tx.objectStore(C).put(entry))),
+      () => this.#conn.write([C], (tx) => request(tx.objectStore(C).put(entry))),
       entry,
     );
   }
 
   getCache(key: string): Promise<CacheRecord | undefined> {
-    const load = () => this.#read<CacheRecord | undefined>(C, (s) => s.get(key));
+    const load = () => this.#conn.read<CacheRecord | undefined>(C, (s) => s.get(key));
     return this.#hot?.read(key, load) ?? load();
   }
 
   async deleteCache(key: string): Promise<void> {
     await this.#cacheWrite(key, () =>
-      this.#write([C], (tx) => request(tx.objectStore(C).delete(key))),
+      this.#conn.write([C], (tx) => request(tx.objectStore(C).delete(key))),
     );
   }
 
@@ -223,9 +223,9 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   #purge(now: number, keepStaleMs: number): Promise<number> {
-    return this.#write([C], async (tx) => {
+    return this.#conn.write([C], async (tx) => {
       let removed = 0;
-      const range = this.#keys().upperBound(now - keepStaleMs, true);
+      const range = this.#conn.keys().upperBound(now - keepStaleMs, true);
       await walk(tx.objectStore(C).index('expiresAt').openCursor(range), (cursor) => {
         cursor.delete();
         removed++;
@@ -236,22 +236,26 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   getMeta(key: string): Promise<string | undefined> {
-    return this.#read('meta', (s) => s.get(key));
+    return this.#conn.read('meta', (s) => s.get(key));
   }
 
   async putMeta(key: string, value: string): Promise<void> {
-    await this.#write(['meta'], (tx) => request(tx.objectStore('meta').put(value, key)), 'strict');
+    await this.#conn.write(
+      ['meta'],
+      (tx) => request(tx.objectStore('meta').put(value, key)),
+      'strict',
+    );
   }
 
   async quarantined(): Promise<QuarantineReport[]> {
-    return this.#read(Q, (s) => s.getAll());
+    return this.#conn.read(Q, (s) => s.getAll());
   }
 
   async clear(options: ClearOptions): Promise<void> {
     const names = [...(options.cache ? [C] : []), ...(options.outbox ? [T, H, D] : [])];
     if (names.length === 0) return;
     await this.#cacheWrite(null, () =>
-      this.#write(
+      this.#conn.write(
         names,
         async (tx) => {
           for (const name of names) await request(tx.objectStore(name).clear());
@@ -271,65 +275,7 @@ export class IndexedDbStore implements QnoxLocalStore {
     this.#lock = undefined;
     this.#hot?.close();
     this.#hot = undefined;
-    const db = this.#db;
-    this.#db = undefined;
-    (await db?.catch(() => undefined))?.close();
-  }
-
-  #keys(): typeof IDBKeyRange {
-    this.#range ??=
-      this.#options.IDBKeyRange ?? (globalThis as { IDBKeyRange?: typeof IDBKeyRange }).IDBKeyRange;
-    if (!this.#range)
-      throw new StorageError('IDBKeyRange is not available here; pass options.IDBKeyRange');
-    return this.#range;
-  }
-
-  #open(): Promise<IDBDatabase> {
-    const factory = this.#options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
-    this.#db ??= openDatabase(factory, this.#name, () => {
-      this.#db = undefined;
-    }).catch((error: unknown) => {
-      this.#db = undefined;
-      throw error;
-    });
-    return this.#db;
-  }
-
-  async #read<R = never>(name: string, run: (store: IDBObjectStore) => IDBRequest): Promise<R> {
-    const db = await this.#open();
-    try {
-      return (await request(run(db.transaction(name, 'readonly').objectStore(name)))) as R;
-    } catch (error) {
-      throw wrap(error, `read ${name}`);
-    }
-  }
-
-  /**
-   * Strict durability only where a promise acknowledges durability (enqueue, the salt,
-   * a logout wipe). Losing any other write to a crash is safe: a removal or retry
-   * bookkeeping lost means a replay under the same idempotency key.
-   */
-  async #write<R>(
-    names: string[],
-    run: (tx: IDBTransaction) => Promise<R>,
-    durability: IDBTransactionDurability = 'relaxed',
-  ): Promise<R> {
-    const db = await this.#open();
-    const tx = db.transaction(names, 'readwrite', { durability });
-    const done = committed(tx);
-    try {
-      const result = await run(tx);
-      await done;
-      return result;
-    } catch (error) {
-      done.catch(() => {});
-      try {
-        tx.abort();
-      } catch {}
-      if (isQuotaError(error) && names.includes(T))
-        await this.clear({ cache: true, outbox: false }).catch(() => {});
-      throw wrap(error, `write ${names.join('+')}`);
-    }
+    await this.#conn.close();
   }
 
   async #decodeAll(rows: unknown[]): Promise<TaskRecord[]> {
@@ -363,16 +309,10 @@ export class IndexedDbStore implements QnoxLocalStore {
       at: Date.now(),
       raw: row,
     };
-    await this.#write([T, H, Q], async (tx) => {
-      if (typeof seq === 'number') await removeRowBySeq(tx, seq, this.#keys());
+    await this.#conn.write([T, H, Q], async (tx) => {
+      if (typeof seq === 'number') await removeRowBySeq(tx, seq, this.#conn.keys());
       await request(tx.objectStore(Q).add(report));
     });
     this.#quarantineListener?.(report);
   }
-}
-
-function wrap(error: unknown, what: string): StorageError {
-  if (error instanceof StorageError) return error;
-  const quota = isQuotaError(error) ? ' (storage quota exceeded)' : '';
-  return new StorageError(`IndexedDB could not ${what}${quota}`, { cause: error });
 }
