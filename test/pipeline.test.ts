@@ -92,3 +92,35 @@ describe('a drain that loses its lock (another context took over)', () => {
     expect(wrapped.holdsDrainLock?.()).toBe(true);
   });
 });
+
+describe('a write delivered but not yet removed', () => {
+  it('cannot be cancelled as if never sent: the DELETE goes to the server', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    class SlowRemovals extends IndexedDbStore {
+      override async removeTask(id: string): Promise<void> {
+        await gate;
+        return super.removeTask(id);
+      }
+    }
+    const store = new SlowRemovals({ indexedDB: new IDBFactory(), IDBKeyRange });
+    const h = await startHarness({ autoSync: false, store });
+    closer.close = h.close;
+    const first = await h.sync.post('/items', { title: 'a' });
+    await h.sync.post('/items', { title: 'b' });
+    const draining = h.sync.sync();
+    await until(() => h.server.effects.length === 2);
+    // The first write's removal is held back: to the store it still looks queued and untried.
+    const deleting = h.sync.delete('/items/1', { cancels: first.id });
+    await Promise.race([deleting, new Promise((resolve) => setTimeout(resolve, 500))]);
+    open();
+    const deleted = await deleting;
+    await draining;
+    await drainAll(h.sync, h.clock);
+    expect((await deleted.result).fromCache).toBe(false);
+    expect(h.server.requestsTo('DELETE', '/items/1')).toHaveLength(1);
+    expect(h.server.items.has('1')).toBe(false);
+  });
+});

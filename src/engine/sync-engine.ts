@@ -231,10 +231,15 @@ export class SyncEngine {
             removed.catch(() => {});
           }
         }
-        bookkeeping = bookkeeping.then(() => this.#outcomes.apply(current, verdict, removed));
+        // A write stays "in flight" until its outcome is stored: until then it still
+        // looks queued and untried, and nothing (coalescing, cancelling) may touch it.
+        bookkeeping = bookkeeping
+          .then(() => this.#outcomes.apply(current, verdict, removed))
+          .finally(() => {
+            if (current !== task) this.#inFlight.delete(current.id);
+          });
         const next = verdict.kind === 'delivered' ? await ahead.take() : undefined;
         if (!next || !this.#mayChain(next.task, next.epoch)) break;
-        this.#inFlight.delete(current.id);
         this.#inFlight.add(next.task.id);
         task = next.task;
       }

@@ -40,6 +40,9 @@ export async function cancelLocalCreate(
   const dropped: TaskRecord[] = [];
   for (const task of [creator, ...related]) {
     const gone = await engine.hold(task.id, async () => {
+      // Held, it cannot go out; it may have gone out (and been removed) since it was read.
+      const still = await store.getTask(task.id);
+      if (!still || still.attempts > 0) return false;
       await store.removeTask(task.id);
       return true;
     });
