@@ -24,7 +24,8 @@ export interface QnoxSyncOptions {
   baseUrl: string;
   /**
    * Where the outbox and the cache live.
-   * @default `SqliteStore` at `./.qnox/sync.db` in Node, `IndexedDbStore` where `indexedDB` exists, else `MemoryStore`
+   * @default `SqliteStore` at `./.qnox/sync.db` in Node, `IndexedDbStore` where `indexedDB` exists;
+   * elsewhere required (a `ConfigError` rather than a store that forgets writes on restart)
    * @example new MemoryStore()
    */
   store?: QnoxLocalStore;
