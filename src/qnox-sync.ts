@@ -282,9 +282,11 @@ export class QnoxSync {
   async clear(options: Partial<ClearOptions> = {}): Promise<void> {
     const resolved = { cache: options.cache ?? true, outbox: options.outbox ?? false };
     await this.#store.clear(resolved);
-    // Reads that started before the wipe must not send what it removed.
-    if (resolved.outbox) this.#engine.forgetReadAhead();
-    if (resolved.outbox) this.#settlements.rejectAll(new CancelledError('Outbox cleared'));
+    if (resolved.outbox) {
+      // Reads that started before the wipe must not send what it removed.
+      this.#engine.forgetReadAhead();
+      this.#settlements.rejectAll(new CancelledError('Outbox cleared'));
+    }
     await this.#engine.refresh();
   }
 

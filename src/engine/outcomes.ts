@@ -76,15 +76,15 @@ export class Outcomes {
 
   tally: Tally = { delivered: 0, retried: 0, deadLettered: 0 };
 
-  /** `removed`: the task's removal, when the caller already started it. */
-  async apply(task: TaskRecord, verdict: Verdict, removed?: Promise<void>): Promise<void> {
+  /** `early`: what the caller already did on acknowledgment (started the removal, built the result). */
+  async apply(task: TaskRecord, verdict: Verdict, early?: EarlyAck): Promise<void> {
     const { store, status, events, reachability } = this.deps;
     switch (verdict.kind) {
       case 'delivered': {
         const view = toErrorResponse(verdict.response);
         if (this.deps.conflictDetector?.(view))
           return this.#conflict(task, new ConflictError(view));
-        return this.#delivered(task, verdict.response, removed);
+        return this.#delivered(task, verdict.response, early);
       }
       case 'unreachable':
         if (await reachability.confirm()) return this.retry(task, verdict.error);
@@ -153,29 +153,28 @@ export class Outcomes {
     if (outcome) await this.retry(task, outcome.retry);
   }
 
-  async #delivered(
-    task: TaskRecord,
-    response: WireResponse,
-    removed?: Promise<void>,
-  ): Promise<void> {
+  async #delivered(task: TaskRecord, response: WireResponse, early?: EarlyAck): Promise<void> {
     const { store, status, clock, events, settlements, reachability } = this.deps;
-    await (removed ?? store.removeTask(task.id));
+    await (early?.removed ?? store.removeTask(task.id));
     this.tally.delivered++;
     reachability.reportSuccess();
     this.#countDown();
     status.update({ lastSyncAt: clock.now(), lastError: null });
     await this.deps.onDelivered(task, response);
     events.emit({ type: 'sent', task: summarize(task), status: response.status });
-    settlements.resolve(task.id, toResult(response));
+    settlements.resolve(task.id, early?.result ?? toResult(response));
   }
 
   #countDown(deadLetters = 0): void {
     const { status } = this.deps;
-    status.update({
-      pending: Math.max(0, status.facts.pending - 1),
-      deadLetters: status.facts.deadLetters + deadLetters,
-    });
+    status.adjustPending(-1, { deadLetters: status.facts.deadLetters + deadLetters });
   }
+}
+
+/** A pipelined lane's work at acknowledgment, handed on so the bookkeeping does not redo it. */
+export interface EarlyAck {
+  readonly removed: Promise<void>;
+  readonly result: QnoxResponse;
 }
 
 /** What a write's `result` resolves with once the server acknowledged it. */

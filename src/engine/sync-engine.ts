@@ -3,7 +3,7 @@ import type { WireResponse } from '../http/transport.js';
 import type { TaskRecord } from '../outbox/records.js';
 import type { TimerHandle } from '../platform/clock.js';
 import { deliver } from './deliver.js';
-import { type OutcomeDeps, Outcomes, toResult } from './outcomes.js';
+import { type EarlyAck, type OutcomeDeps, Outcomes, toResult } from './outcomes.js';
 import { ReadAhead } from './read-ahead.js';
 
 /** How often a client whose store is drained by another process looks again. */
@@ -221,20 +221,23 @@ export class SyncEngine {
           () => this.deps.clock.now(),
         );
         const current = task;
-        let removed: Promise<void> | undefined;
+        let early: EarlyAck | undefined;
         if (verdict.kind === 'delivered') {
           this.deps.onAcknowledged(current, verdict.response);
           // Pipelined lanes have no conflict detector: an acknowledged write is done.
           if (ahead.active) {
-            this.deps.settlements.acknowledged(current.id, toResult(verdict.response));
-            removed = this.deps.store.removeTask(current.id);
-            removed.catch(() => {});
+            early = {
+              removed: this.deps.store.removeTask(current.id),
+              result: toResult(verdict.response),
+            };
+            early.removed.catch(() => {});
+            this.deps.settlements.acknowledged(current.id, early.result);
           }
         }
         // A write stays "in flight" until its outcome is stored: until then it still
         // looks queued and untried, and nothing (coalescing, cancelling) may touch it.
         bookkeeping = bookkeeping
-          .then(() => this.#outcomes.apply(current, verdict, removed))
+          .then(() => this.#outcomes.apply(current, verdict, early))
           .finally(() => {
             if (current !== task) this.#inFlight.delete(current.id);
           });

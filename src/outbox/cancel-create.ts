@@ -56,7 +56,7 @@ export async function cancelLocalCreate(
 
 async function settleDropped(deps: WriterDeps, dropped: TaskRecord[], url: string): Promise<void> {
   if (dropped.length === 0) return;
-  deps.status.update({ pending: Math.max(0, deps.status.facts.pending - dropped.length) });
+  deps.status.adjustPending(-dropped.length);
   for (const task of dropped) {
     await deps.cacheWrites.onAbandoned(task).catch(() => undefined);
     deps.events.emit({ type: 'cancelled', task: summarize(task) });

@@ -152,7 +152,7 @@ export class OutboxWriter {
       return true;
     });
     if (dropped) {
-      this.deps.status.update({ pending: Math.max(0, this.deps.status.facts.pending - 1) });
+      this.deps.status.adjustPending(-1);
       this.deps.settlements.transfer(last.id, task.id);
     }
     return this.#queued(task);
@@ -169,7 +169,7 @@ export class OutboxWriter {
 
   #queued(task: TaskRecord): MutationHandle {
     const result = this.deps.settlements.create(task.id);
-    this.deps.status.update({ pending: this.deps.status.facts.pending + 1 });
+    this.deps.status.adjustPending(1);
     this.deps.events.emit({ type: 'queued', task: summarize(task) });
     this.deps.engine.kick();
     this.deps.onQueued();

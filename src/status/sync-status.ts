@@ -81,6 +81,11 @@ export class StatusController {
     return this.#facts;
   }
 
+  /** Moves the shown pending count by `delta` (never below 0) without a store read. */
+  adjustPending(delta: number, patch: Partial<StatusFacts> = {}): void {
+    this.update({ ...patch, pending: Math.max(0, this.#facts.pending + delta) });
+  }
+
   update(patch: Partial<StatusFacts>): void {
     this.#facts = { ...this.#facts, ...patch };
     const next = toStatus(this.#facts);

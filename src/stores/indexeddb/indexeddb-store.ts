@@ -15,18 +15,20 @@ import {
   addRows,
   dueRows,
   HEADS,
+  lastRowOf,
   type RowAddress,
   rehead,
   removeRowBySeq,
   removeRows,
   rowsAfter,
+  TASKS,
   updateRow,
 } from './task-rows.js';
 import { type DrainLock, drainLock } from './web-lock.js';
 
 export type { IndexedDbStoreOptions } from './indexeddb-options.js';
 
-const T = 'tasks';
+const T = TASKS;
 const H = HEADS;
 const D = 'dead';
 const C = 'cache';
@@ -145,11 +147,8 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async lastTask(orderingKey: string): Promise<TaskRecord | undefined> {
-    const range = this.#conn
-      .keys()
-      .bound([orderingKey, 0], [orderingKey, Number.POSITIVE_INFINITY]);
     const cursor = await this.#conn.read<IDBCursorWithValue | null>(T, (s) =>
-      s.index('byKey').openCursor(range, 'prev'),
+      lastRowOf(s, orderingKey, this.#conn.keys()),
     );
     return cursor ? (await this.#decodeAll([cursor.value]))[0] : undefined;
   }

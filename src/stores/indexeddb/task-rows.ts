@@ -147,6 +147,15 @@ export async function dueRows(
   return { heads, firsts };
 }
 
+/** The last task of `orderingKey` (highest seq), through a backwards cursor. */
+export function lastRowOf(
+  tasks: IDBObjectStore,
+  orderingKey: string,
+  keys: typeof IDBKeyRange,
+): IDBRequest<IDBCursorWithValue | null> {
+  return tasks.index('byKey').openCursor(inKey(keys, orderingKey), 'prev');
+}
+
 /** Up to `limit` tasks of `orderingKey` after `afterSeq`, in order. */
 export function rowsAfter(
   tasks: IDBObjectStore,
