@@ -6,6 +6,7 @@ import type {
 } from '../outbox/records.js';
 import { type HeadEntry, HeadIndex } from './head-index.js';
 import type { ClearOptions, QnoxLocalStore } from './local-store.js';
+import { exactCopy, packTask, unpackTask } from './packed-task.js';
 
 /**
  * Keeps everything in memory: for tests, for server-side rendering, and as the
@@ -16,7 +17,7 @@ import type { ClearOptions, QnoxLocalStore } from './local-store.js';
  */
 export class MemoryStore implements QnoxLocalStore {
   #seq = 0;
-  /** Tasks as JSON, in seq order: compact, and a copy no caller can change. */
+  /** Tasks packed as positional JSON (see `packTask`), in seq order: compact, and a copy no caller can change. */
   readonly #tasks = new Map<string, string>();
   /** Per ordering key, task ids in seq order; `start` skips removed heads without shifting. */
   readonly #queues = new Map<string, { ids: string[]; start: number }>();
@@ -29,7 +30,7 @@ export class MemoryStore implements QnoxLocalStore {
 
   async enqueue(input: NewTaskRecord): Promise<TaskRecord> {
     const task: TaskRecord = { ...input, seq: ++this.#seq };
-    this.#tasks.set(task.id, JSON.stringify(task));
+    this.#tasks.set(task.id, packTask(task));
     let queue = this.#queues.get(task.orderingKey);
     if (!queue) {
       queue = { ids: [], start: 0 };
@@ -61,9 +62,9 @@ export class MemoryStore implements QnoxLocalStore {
   async listTasks(limit: number): Promise<TaskRecord[]> {
     // A Map keeps insertion order, which is seq order: updates replace in place.
     const out: TaskRecord[] = [];
-    for (const json of this.#tasks.values()) {
+    for (const [id, packed] of this.#tasks) {
       if (out.length >= limit) break;
-      out.push(JSON.parse(json) as TaskRecord);
+      out.push(unpackTask(id, packed));
     }
     return out;
   }
@@ -72,7 +73,7 @@ export class MemoryStore implements QnoxLocalStore {
     const old = this.#task(task.id);
     if (!old) return;
     const next: TaskRecord = { ...task, seq: old.seq, orderingKey: old.orderingKey };
-    this.#tasks.set(task.id, JSON.stringify(next));
+    this.#tasks.set(task.id, packTask(next));
     if (this.#isHead(old)) {
       this.#heads.remove(headOf(old));
       this.#heads.insert(headOf(next));
@@ -125,7 +126,7 @@ export class MemoryStore implements QnoxLocalStore {
   }
 
   async putCache(entry: CacheRecord): Promise<void> {
-    this.#cache.set(entry.key, JSON.stringify(entry));
+    this.#cache.set(entry.key, exactCopy(JSON.stringify(entry)));
   }
 
   async getCache(key: string): Promise<CacheRecord | undefined> {
@@ -169,8 +170,8 @@ export class MemoryStore implements QnoxLocalStore {
   async close(): Promise<void> {}
 
   #task(id: string): TaskRecord | undefined {
-    const json = this.#tasks.get(id);
-    return json === undefined ? undefined : (JSON.parse(json) as TaskRecord);
+    const packed = this.#tasks.get(id);
+    return packed === undefined ? undefined : unpackTask(id, packed);
   }
 
   #isHead(task: TaskRecord): boolean {
