@@ -53,18 +53,6 @@ runStoreConformance(
   { describe, it },
 );
 
-const nodeSqlite = await import('node:sqlite' as string).catch(() => undefined);
-if (nodeSqlite) {
-  runStoreConformance(
-    'SqliteStore (node:sqlite)',
-    {
-      create: () =>
-        new SqliteStore({ database: new nodeSqlite.DatabaseSync(join(dir, `ns-${++n}.sqlite`)) }),
-    },
-    { describe, it },
-  );
-}
-
 describe('SqliteStore', () => {
   const closer = closeAfterEach();
 
