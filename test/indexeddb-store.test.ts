@@ -2,7 +2,8 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { QnoxSync } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
-import { ManualClock, runStoreConformance } from '../src/testing/index.js';
+import type { TaskRecord } from '../src/outbox/records.js';
+import { ManualClock, runStoreConformance, sampleTask } from '../src/testing/index.js';
 import { closeAfterEach, drainAll, until } from './helpers/harness.js';
 import { TestServer } from './helpers/test-server.js';
 
@@ -116,6 +117,39 @@ describe('IndexedDbStore', () => {
     expect(await store.pendingCount()).toBe(2);
     await store.putMeta('k', 'v');
     expect(await store.getMeta('k')).toBe('v');
+  });
+
+  it('a drain re-points a key at the task it read behind the head, and a stale read is corrected, never sent early', async () => {
+    const idb = new IDBFactory();
+    const tab = new IndexedDbStore({ name: 'promote', indexedDB: idb, IDBKeyRange });
+    const other = new IndexedDbStore({ name: 'promote', indexedDB: idb, IDBKeyRange });
+    closer.close = async () => {
+      await tab.close();
+      await other.close();
+    };
+    const a = [0, 0, 0, 900].map((due, i) =>
+      sampleTask({ orderingKey: 'a', nextAttemptAt: due, createdAt: i }),
+    );
+    const queued = [];
+    for (const task of a) queued.push(await tab.enqueue(task));
+    const [a1, a2, a3, a4] = queued as [TaskRecord, TaskRecord, TaskRecord, TaskRecord];
+
+    // As a drain does: the head, then the tasks behind it, then the head's removal.
+    expect((await tab.dueTasks({ now: 100, limit: 5 })).map((t) => t.id)).toEqual([a1.id]);
+    await tab.nextInKey('a', a1.seq, 16);
+    await tab.removeTask(a1.id);
+    expect(await tab.nextDueAt()).toBe(0);
+    expect((await other.dueTasks({ now: 100, limit: 5 })).map((t) => t.id)).toEqual([a2.id]);
+
+    // Another context removes a2 and a3 behind this one's back: a2's removal
+    // here then points the key at a3, which is gone; the real first (a4) is
+    // not due until 900, and must neither be sent early nor stall.
+    await other.removeTask(a2.id);
+    await other.removeTask(a3.id);
+    await tab.removeTask(a2.id);
+    expect(await tab.dueTasks({ now: 100, limit: 5 })).toEqual([]);
+    expect(await tab.nextDueAt()).toBe(900);
+    expect((await tab.dueTasks({ now: 900, limit: 5 })).map((t) => t.id)).toEqual([a4.id]);
   });
 
   it('a burst of enqueues fired together shares transactions and keeps per-key order', async () => {

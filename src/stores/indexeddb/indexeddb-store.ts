@@ -11,12 +11,12 @@ import type { ClearOptions, QnoxLocalStore, QuarantineReport } from '../local-st
 import { Connection } from './connection.js';
 import { request, walk } from './idb-helpers.js';
 import type { IndexedDbStoreOptions } from './indexeddb-options.js';
+import { RowAddresses } from './row-addresses.js';
 import {
   addRows,
   dueRows,
   HEADS,
   lastRowOf,
-  type RowAddress,
   rehead,
   removeRowBySeq,
   removeRows,
@@ -53,14 +53,11 @@ export class IndexedDbStore implements QnoxLocalStore {
   );
   /** Removals linger 20 ms while they stream in (a drain), so a backlog costs fewer transactions. */
   readonly #removals = new GroupCommit<string, void>(async (ids) => {
-    await this.#conn.write([T, H], (tx) =>
-      removeRows(tx, ids, this.#conn.keys(), (id) => this.#addresses.get(id)),
-    );
-    for (const id of ids) this.#addresses.delete(id);
+    await this.#remove(ids);
     return [];
   }, 20);
-  /** Where recently read tasks live, so their removal needs no lookup; bounded. */
-  readonly #addresses = new Map<string, RowAddress>();
+  /** What this store read of the queue recently, so a drain's removals need no reads. */
+  readonly #known = new RowAddresses();
   #quarantineListener: ((report: QuarantineReport) => void) | undefined;
 
   #lock: DrainLock | undefined;
@@ -118,15 +115,17 @@ export class IndexedDbStore implements QnoxLocalStore {
     const { heads, firsts } = await this.#conn.readAll([H, T], (tx) =>
       dueRows(tx, query.now, query.limit, this.#conn.keys()),
     );
-    // A schedule left without tasks (its last one was quarantined unreadable) is mended.
-    const empty = heads.filter((_, i) => firsts[i] === undefined).map((h) => h.orderingKey);
-    if (empty.length > 0)
-      void this.#conn
-        .write([T, H], async (tx) => {
-          for (const key of empty) await rehead(tx, key, this.#conn.keys());
-        })
-        .catch(() => {});
-    return this.#decodeAll(firsts.filter((row) => row !== undefined));
+    // A schedule left without tasks (its last one was quarantined unreadable),
+    // or ahead of its key's first task (see RowAddresses), is mended first.
+    const notDue = (row: unknown) => (row as TaskRecord).nextAttemptAt > query.now;
+    const stale = heads.filter((_, i) => firsts[i] === undefined || notDue(firsts[i]));
+    if (stale.length > 0)
+      await this.#conn.write([T, H], async (tx) => {
+        for (const head of stale) await rehead(tx, head.orderingKey, this.#conn.keys());
+      });
+    const due = await this.#decodeAll(firsts.filter((row) => row !== undefined && !notDue(row)));
+    for (const task of due) this.#known.rememberFirst(task);
+    return due;
   }
 
   async nextDueAt(): Promise<number | undefined> {
@@ -143,6 +142,7 @@ export class IndexedDbStore implements QnoxLocalStore {
     const rows = await this.#conn.read<unknown[]>(T, (s) =>
       rowsAfter(s, orderingKey, afterSeq, limit, this.#conn.keys()),
     );
+    this.#known.rememberRun(afterSeq, rows as TaskRecord[]);
     return this.#decodeAll(rows);
   }
 
@@ -171,10 +171,11 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async addDeadLetter(record: DeadLetterRecord): Promise<void> {
-    await this.#conn.write([T, H, D], async (tx) => {
-      await removeRows(tx, [record.task.id], this.#conn.keys());
+    const seqs = await this.#conn.write([T, H, D], async (tx) => {
       await request(tx.objectStore(D).put({ id: record.task.id, record }));
+      return removeRows(tx, [record.task.id], this.#conn.keys(), this.#known);
     });
+    this.#known.forget([record.task.id], seqs);
   }
 
   async deadLetters(): Promise<DeadLetterRecord[]> {
@@ -253,6 +254,7 @@ export class IndexedDbStore implements QnoxLocalStore {
   async clear(options: ClearOptions): Promise<void> {
     const names = [...(options.cache ? [C] : []), ...(options.outbox ? [T, H, D] : [])];
     if (names.length === 0) return;
+    if (options.outbox) this.#known.clear();
     await this.#cacheWrite(null, () =>
       this.#conn.write(
         names,
@@ -281,7 +283,7 @@ export class IndexedDbStore implements QnoxLocalStore {
     const out: TaskRecord[] = [];
     for (const row of rows) {
       try {
-        this.#remember(row as TaskRecord);
+        this.#known.remember(row as TaskRecord);
         // Rows written before schema v3 may still carry `headDue`.
         const { headDue: _headDue, ...task } = row as TaskRecord & { headDue?: number };
         out.push(decodeTask(task));
@@ -292,11 +294,11 @@ export class IndexedDbStore implements QnoxLocalStore {
     return out;
   }
 
-  #remember(row: TaskRecord): void {
-    if (typeof row?.id !== 'string' || typeof row.seq !== 'number') return;
-    if (typeof row.orderingKey !== 'string') return;
-    this.#addresses.set(row.id, { seq: row.seq, orderingKey: row.orderingKey });
-    if (this.#addresses.size > 1_000) this.#addresses.delete(this.#addresses.keys().next().value!);
+  async #remove(ids: string[]): Promise<void> {
+    const seqs = await this.#conn.write([T, H], (tx) =>
+      removeRows(tx, ids, this.#conn.keys(), this.#known),
+    );
+    this.#known.forget(ids, seqs);
   }
 
   async #quarantine(row: unknown, error: unknown): Promise<void> {

@@ -1,5 +1,6 @@
 import type { NewTaskRecord, TaskRecord } from '../../outbox/records.js';
 import { request } from './idb-helpers.js';
+import type { RowAddress, RowAddresses } from './row-addresses.js';
 
 /**
  * The schedule of one ordering key, kept in the `heads` store: when its first
@@ -19,7 +20,9 @@ export const HEADS = 'heads';
 const inKey = (keys: typeof IDBKeyRange, key: string, afterSeq = Number.NEGATIVE_INFINITY) =>
   keys.bound([key, afterSeq], [key, Number.POSITIVE_INFINITY], true);
 
-const headOf = (task: TaskRecord | NewTaskRecord): HeadRow => ({
+const headOf = (
+  task: Pick<TaskRecord, 'orderingKey' | 'nextAttemptAt' | 'createdAt'>,
+): HeadRow => ({
   orderingKey: task.orderingKey,
   due: task.nextAttemptAt,
   at: task.createdAt,
@@ -52,25 +55,23 @@ export async function addRows(
   return (await Promise.all(seqs)).map((seq, i) => ({ ...inputs[i]!, seq: seq as number }));
 }
 
-/** Where a task was last seen: enough to delete it without looking it up. */
-export type RowAddress = Pick<TaskRecord, 'seq' | 'orderingKey'>;
-
 /**
  * Deletes the tasks `ids` and re-points the schedule of every key they were in.
- * Tasks whose address is known cost no lookup (a `seq` is never reused, so a
- * stale address deletes nothing): one round trip, two with any unknown.
+ * With `known` rows (what a drain read ahead), a known task costs no lookup
+ * and a key whose next task is known is re-pointed without reading it: a drain
+ * removal is deletes and puts in one round trip.
  */
 export async function removeRows(
   tx: IDBTransaction,
   ids: readonly string[],
   keys: typeof IDBKeyRange,
-  known: (id: string) => RowAddress | undefined = () => undefined,
-): Promise<void> {
+  known?: RowAddresses,
+): Promise<number[]> {
   const byId = tx.objectStore(TASKS).index('byId');
   const rows = await Promise.all(
-    ids.map((id) => known(id) ?? request(byId.get(id) as IDBRequest<TaskRecord | undefined>)),
+    ids.map((id) => known?.get(id) ?? request(byId.get(id) as IDBRequest<TaskRecord | undefined>)),
   );
-  await dropRows(tx, rows, keys);
+  return dropRows(tx, rows, keys, known);
 }
 
 /** Deletes a row by its key (it may not decode) and re-points its key's schedule. */
@@ -85,18 +86,31 @@ export async function removeRowBySeq(
 
 async function dropRows(
   tx: IDBTransaction,
-  rows: readonly (RowAddress | undefined)[],
+  rows: readonly (Pick<RowAddress, 'seq' | 'orderingKey'> | undefined)[],
   keys: typeof IDBKeyRange,
-): Promise<void> {
+  known?: RowAddresses,
+): Promise<number[]> {
   const tasks = tx.objectStore(TASKS);
-  const touched = new Set<string>();
+  /** Per key touched, the seqs removed from it. */
+  const touched = new Map<string, Set<number>>();
   for (const row of rows) {
     if (!row) continue;
     tasks.delete(row.seq);
-    if (typeof row.orderingKey === 'string') touched.add(row.orderingKey);
+    if (typeof row.orderingKey !== 'string') continue;
+    const seqs = touched.get(row.orderingKey) ?? new Set<number>();
+    touched.set(row.orderingKey, seqs.add(row.seq));
   }
   // Issued after the deletes, so each lookup sees what is left of its key.
-  await Promise.all([...touched].map((key) => rehead(tx, key, keys)));
+  await Promise.all(
+    [...touched].map(([key, seqs]) => {
+      // A drain removes a key's first task and has read the one behind it:
+      // that one's schedule is known, so no read is needed.
+      const next = known?.promote(key, seqs);
+      if (next) return request(tx.objectStore(HEADS).put(headOf(next)));
+      return rehead(tx, key, keys);
+    }),
+  );
+  return [...touched.values()].flatMap((seqs) => [...seqs]);
 }
 
 /** Points `key`'s schedule at its first task, or drops it when the key is empty. */
