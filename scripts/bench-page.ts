@@ -32,9 +32,16 @@ async function rawPosts(count: number, stream: string): Promise<void> {
   }
 }
 
-/** Mean ms per write of a drain over `keys` keys; the queue is written before the clock starts. */
+/** A pause before each timed phase, on both sides: what the previous phase left running settles. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 500));
+
+/**
+ * Mean ms per write of a drain over `keys` keys. The queue is written, and its
+ * strict-durability commits have settled, before the clock starts.
+ */
 async function drain(sync: QnoxSync, keys: number, count: number): Promise<number> {
   for (let i = 0; i < count; i++) await sync.post(`/streams/q${i % keys}`, { n: i });
+  await settle();
   const t = performance.now();
   await sync.sync();
   const elapsed = performance.now() - t;
@@ -44,6 +51,7 @@ async function drain(sync: QnoxSync, keys: number, count: number): Promise<numbe
 
 /** Mean ms per write of `keys` raw sequential loops run side by side. */
 async function rawLoops(keys: number, count: number, name: string): Promise<number> {
+  await settle();
   const t = performance.now();
   await Promise.all(Array.from({ length: keys }, (_, k) => rawPosts(count / keys, `${name}-${k}`)));
   return (performance.now() - t) / count;

@@ -77,6 +77,47 @@ describe('GroupCommit with linger', () => {
     await group.add(4); // a lull again
     expect(batches).toEqual([[1], [2, 3], [4]]);
   });
+
+  it('flush() ends the wait: the last calls of a stream commit at once', async () => {
+    vi.useFakeTimers();
+    const batches: number[][] = [];
+    const group = new GroupCommit<number, void>(async (items) => {
+      batches.push(items);
+      return [];
+    }, 50);
+    await group.add(1);
+    const lingering = group.add(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(batches).toEqual([[1]]);
+    group.flush();
+    await vi.advanceTimersByTimeAsync(0);
+    await lingering;
+    expect(batches).toEqual([[1], [2]]);
+    group.flush(); // nothing waits: no empty batch
+    await vi.advanceTimersByTimeAsync(100);
+    expect(batches).toEqual([[1], [2]]);
+  });
+
+  it('flush() while a batch commits sends the calls behind it without lingering', async () => {
+    vi.useFakeTimers();
+    const batches: number[][] = [];
+    const gate = deferred<void>();
+    const group = new GroupCommit<number, void>(async (items) => {
+      batches.push(items);
+      if (items[0] === 2) await gate.promise;
+      return [];
+    }, 50);
+    await group.add(1);
+    const second = group.add(2); // lingers
+    await vi.advanceTimersByTimeAsync(50); // batch [2] commits, held at the gate
+    const third = group.add(3);
+    group.flush();
+    gate.resolve();
+    await second;
+    await vi.advanceTimersByTimeAsync(1);
+    await third;
+    expect(batches).toEqual([[1], [2], [3]]);
+  });
 });
 
 describe('HotCache', () => {

@@ -2,8 +2,8 @@ import type { TaskRecord } from '../outbox/records.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
 
 /** Tasks read per look ahead, and how few left in hand trigger the next read. */
-const BATCH = 16;
-const LOW = 4;
+const BATCH = 32;
+const LOW = 8;
 
 /** A task read ahead, with the engine epoch at which its read started. */
 export interface AheadTask {

@@ -246,6 +246,8 @@ export class SyncEngine {
         this.#inFlight.add(next.task.id);
         task = next.task;
       }
+      // The lane ran dry: removals the store holds back for a batch need not wait.
+      this.deps.store.flush?.();
       await bookkeeping;
     } catch (error) {
       await bookkeeping.catch(() => {});

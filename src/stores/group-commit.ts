@@ -5,11 +5,17 @@
  * With `lingerMs`, a batch that starts soon after the previous one (a stream
  * of calls, such as a drain's removals) waits that long for more calls first:
  * fewer, larger transactions while busy, no added wait for a call after a lull.
+ * `flush()` ends a wait early (the stream is over).
  */
 export class GroupCommit<I, O> {
   #waiting: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
   #busy = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #lastFlush = Number.NEGATIVE_INFINITY;
+  /** When the waiting batch got its first call. */
+  #openedAt = 0;
+  /** `flush()` came while a batch committed: the calls waiting behind it go next without lingering. */
+  #hurry = false;
 
   constructor(
     private readonly commit: (items: I[]) => Promise<O[]>,
@@ -18,16 +24,35 @@ export class GroupCommit<I, O> {
 
   add(item: I): Promise<O> {
     return new Promise((resolve, reject) => {
+      if (this.#waiting.length === 0) this.#openedAt = Date.now();
       this.#waiting.push({ item, resolve, reject });
       if (this.#busy) return;
       this.#busy = true;
-      const streaming = Date.now() - this.#lastFlush < this.lingerMs * 4;
-      if (streaming) setTimeout(() => void this.#flush(), this.lingerMs);
-      else queueMicrotask(() => void this.#flush());
+      this.#next();
     });
   }
 
+  /** Commits the waiting batch: at once after a lull, else once it has lingered. */
+  #next(): void {
+    const now = Date.now();
+    if (this.#hurry || now - this.#lastFlush >= this.lingerMs * 4) {
+      this.#hurry = false;
+      queueMicrotask(() => void this.#flush());
+      return;
+    }
+    const wait = Math.max(0, this.#openedAt + this.lingerMs - now);
+    this.#timer = setTimeout(() => void this.#flush(), wait);
+  }
+
+  /** Commits what waits now, or right after the batch that is committing; no-op when idle. */
+  flush(): void {
+    if (this.#timer !== undefined) void this.#flush();
+    else if (this.#busy) this.#hurry = true;
+  }
+
   async #flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#lastFlush = Date.now();
     const batch = this.#waiting;
     this.#waiting = [];
@@ -37,7 +62,8 @@ export class GroupCommit<I, O> {
     } catch (error) {
       for (const b of batch) b.reject(error);
     }
-    if (this.#waiting.length > 0) void this.#flush();
-    else this.#busy = false;
+    // Calls made meanwhile linger from when the first of them came.
+    if (this.#waiting.length > 0) this.#next();
+    else this.#busy = this.#hurry = false;
   }
 }

@@ -87,6 +87,12 @@ export interface QnoxLocalStore {
    * In-memory stores leave it out (pipelining would only add work).
    */
   nextInKey?(orderingKey: string, afterSeq: number, limit: number): Promise<TaskRecord[]>;
+  /**
+   * Optional, for stores that hold removals back to batch them while a drain
+   * streams them in: commit what is held now. The engine calls it when a lane
+   * runs out of writes, so the last ones settle without waiting out the batch.
+   */
+  flush?(): void;
   /** Optional, enables coalescing: the last queued task of an ordering key (highest seq). */
   lastTask?(orderingKey: string): Promise<TaskRecord | undefined>;
   /** Optional small key-value area that `clear()` never touches (e.g. the encryption salt). */

@@ -48,10 +48,11 @@ class EncryptedStore implements QnoxLocalStore {
     private readonly options: EncryptionKeyOptions,
   ) {
     inner.onQuarantine?.((report) => this.#listener?.(report));
-    const { nextInKey, lastTask, acquireDrainLock, holdsDrainLock } = inner;
+    const { nextInKey, lastTask, acquireDrainLock, holdsDrainLock, flush } = inner;
     // Which context drains, and who hears of changes, is the wrapped store's business.
     if (acquireDrainLock) this.acquireDrainLock = () => acquireDrainLock.call(inner);
     if (holdsDrainLock) this.holdsDrainLock = () => holdsDrainLock.call(inner);
+    if (flush) this.flush = () => flush.call(inner);
     if (inner.shareKey !== undefined) this.shareKey = inner.shareKey;
     if (nextInKey) {
       this.nextInKey = async (key, afterSeq, limit) =>
@@ -72,6 +73,7 @@ class EncryptedStore implements QnoxLocalStore {
   readonly lastTask?: (orderingKey: string) => Promise<TaskRecord | undefined>;
   readonly acquireDrainLock?: () => Promise<boolean>;
   readonly holdsDrainLock?: () => boolean;
+  readonly flush?: () => void;
   readonly shareKey?: string;
 
   async init(): Promise<void> {

@@ -51,11 +51,14 @@ export class IndexedDbStore implements QnoxLocalStore {
   readonly #adds = new GroupCommit<NewTaskRecord, TaskRecord>((inputs) =>
     this.#conn.write([T, H], (tx) => addRows(tx, inputs), 'strict'),
   );
-  /** Removals linger 20 ms while they stream in (a drain), so a backlog costs fewer transactions. */
+  /**
+   * Removals linger up to 50 ms while they stream in (a drain), so a backlog
+   * costs fewer transactions; the drain flushes them when a lane runs dry.
+   */
   readonly #removals = new GroupCommit<string, void>(async (ids) => {
     await this.#remove(ids);
     return [];
-  }, 20);
+  }, 50);
   /** What this store read of the queue recently, so a drain's removals need no reads. */
   readonly #known = new RowAddresses();
   #quarantineListener: ((report: QuarantineReport) => void) | undefined;
@@ -164,6 +167,11 @@ export class IndexedDbStore implements QnoxLocalStore {
   /** Removals issued together (or while the previous batch commits) share one transaction. */
   removeTask(id: string): Promise<void> {
     return this.#removals.add(id);
+  }
+
+  /** Commits removals held back to gather a batch. */
+  flush(): void {
+    this.#removals.flush();
   }
 
   pendingCount(): Promise<number> {
