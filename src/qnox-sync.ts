@@ -48,6 +48,8 @@ export class QnoxSync {
   readonly #settlements = new Settlements();
   #disposed = false;
   #channel: ChangeChannel | undefined;
+  #refreshing: Promise<void> | undefined;
+  #refreshAgain = false;
 
   private constructor(input: QnoxSyncOptions) {
     const options = resolveOptions(input);
@@ -154,13 +156,32 @@ export class QnoxSync {
       this.#channel = openChannel(`qnox:${store.shareKey}`, (message) => {
         if (message.t === 'settled') this.#settlements.receive(message);
         // Another context queued or finished a write: counts changed, and if we drain, there is work.
-        void this.#engine
-          .refresh()
-          .then(() => this.#engine.kick())
-          .catch(() => {});
+        this.#refreshSoon();
       });
       this.#settlements.announce = (message) => this.#channel?.post(message);
     }
+  }
+
+  /**
+   * Re-reads the counts and kicks the drain, at most one pass at a time: a
+   * drain elsewhere sends a message per write, and each pass reads the store,
+   * so messages that arrive during a pass share the one after it.
+   */
+  #refreshSoon(): void {
+    if (this.#refreshing) {
+      this.#refreshAgain = true;
+      return;
+    }
+    this.#refreshing = this.#engine
+      .refresh()
+      .then(() => this.#engine.kick())
+      .catch(() => {})
+      .finally(() => {
+        this.#refreshing = undefined;
+        if (!this.#refreshAgain) return;
+        this.#refreshAgain = false;
+        this.#refreshSoon();
+      });
   }
 
   /** Validates options, opens the store, reads the backlog's counts and starts draining it. */

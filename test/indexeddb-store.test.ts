@@ -152,6 +152,43 @@ describe('IndexedDbStore', () => {
     expect((await tab.dueTasks({ now: 900, limit: 5 })).map((t) => t.id)).toEqual([a4.id]);
   });
 
+  it('a tab that hears of many writes re-reads its counts once per pass, not once per message', async () => {
+    const server = new TestServer();
+    const baseUrl = await server.start();
+    const idb = new IDBFactory();
+    const open = () => new IndexedDbStore({ name: 'tabs', indexedDB: idb, IDBKeyRange });
+    const clock = new ManualClock();
+    const sender = await QnoxSync.create({ baseUrl, store: open(), clock, autoSync: false });
+    const watcherStore = open();
+    const watcher = await QnoxSync.create({ baseUrl, store: watcherStore, autoSync: false });
+    closer.close = async () => {
+      await sender.dispose();
+      await watcher.dispose();
+      await server.stop();
+    };
+    // Every count read of the watcher waits at a gate while the sender works.
+    let reads = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const count = watcherStore.pendingCount.bind(watcherStore);
+    watcherStore.pendingCount = async () => {
+      reads++;
+      await gate;
+      return count();
+    };
+    for (let i = 0; i < 30; i++) await sender.post('/streams/tabs', { n: i });
+    await drainAll(sender, clock);
+    await until(() => reads > 0);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the last messages arrive
+    release();
+    await until(() => watcher.onSyncStatus.value.pending === 0);
+    expect(server.streams.get('tabs')).toHaveLength(30);
+    // 60 messages (30 queued, 30 settled): one pass was running, one more after it.
+    expect(reads).toBeLessThanOrEqual(3);
+  });
+
   it('a burst of enqueues fired together shares transactions and keeps per-key order', async () => {
     const store = new IndexedDbStore({ name: 'burst', indexedDB: new IDBFactory(), IDBKeyRange });
     await store.init();
