@@ -13,6 +13,7 @@ try {
   );
   const rows: [string, string, number][] = [
     ['enqueue', 'Chromium: awaited durable enqueue vs raw IndexedDB add', 1.2],
+    ['burst', 'Chromium: burst of 1,000 enqueues, per record', 2],
     ['drain1', 'Chromium: drain, 1 ordering key vs raw sequential fetch', 1.15],
     ['drain6', 'Chromium: drain, 6 keys vs raw 6-way parallel fetch', 1.2],
     // Not a target: the same drain on MemoryStore, to tell engine cost from IndexedDB cost.

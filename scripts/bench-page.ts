@@ -91,6 +91,14 @@ async function runBench(): Promise<Record<string, [number, number]>> {
     await done(tx);
   };
   const enqueue = await paired(N, rawAdd, () => store.enqueue(sampleTask({ body: BODY })));
+  const rawMany = async () => {
+    const tx = db.transaction('t', 'readwrite', { durability: 'strict' });
+    for (let i = 0; i < 1_000; i++) tx.objectStore('t').add(sampleTask({ body: BODY }));
+    await done(tx);
+  };
+  const burstAll = () =>
+    Promise.all(Array.from({ length: 1_000 }, () => store.enqueue(sampleTask({ body: BODY }))));
+  const burst = (await paired(5, rawMany, burstAll)).map((ms) => ms / 1_000) as [number, number];
 
   const probe = sampleTask({ id: 'probe', body: BODY });
   const put = db.transaction('t', 'readwrite');
@@ -112,7 +120,7 @@ async function runBench(): Promise<Record<string, [number, number]>> {
   const drain6 = await drainFigure(6);
   const drain1Memory = await drainFigure(1, true);
   await store.close();
-  return { enqueue, cacheHit, hotHit, drain1, drain6, drain1Memory };
+  return { enqueue, burst, cacheHit, hotHit, drain1, drain6, drain1Memory };
 }
 
 Object.assign(window, { runBench });
