@@ -39,7 +39,16 @@ export async function addRows(
 ): Promise<TaskRecord[]> {
   const tasks = tx.objectStore(TASKS);
   const heads = tx.objectStore(HEADS);
-  const seqs = inputs.map((input) => request(tasks.add({ ...input })));
+  // Requests of a transaction complete in order: the last one's answer means all are in.
+  const seqs: number[] = [];
+  let last: IDBRequest<IDBValidKey> | undefined;
+  for (const [i, input] of inputs.entries()) {
+    const added = tasks.add(input);
+    added.onsuccess = () => {
+      seqs[i] = added.result as number;
+    };
+    last = added;
+  }
   const claimed = new Set<string>();
   for (const input of inputs) {
     if (claimed.has(input.orderingKey)) continue;
@@ -52,7 +61,8 @@ export async function addRows(
       event.stopPropagation();
     };
   }
-  return (await Promise.all(seqs)).map((seq, i) => ({ ...inputs[i]!, seq: seq as number }));
+  if (last) seqs[inputs.length - 1] = (await request(last)) as number;
+  return inputs.map((input, i) => ({ ...input, seq: seqs[i]! }));
 }
 
 /**
