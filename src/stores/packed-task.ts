@@ -53,14 +53,17 @@ export function unpackTask(id: string, packed: string): TaskRecord {
   return task as TaskRecord;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+const codec =
+  typeof TextEncoder === 'function' && typeof TextDecoder === 'function'
+    ? { encoder: new TextEncoder(), decoder: new TextDecoder() }
+    : undefined;
 
 /**
  * `JSON.stringify` returns its string inside a buffer sized for growth (in V8,
  * about a third more than the text); a decoded copy is exactly as long as it
- * must be. Measured by the heap figure of `npm run bench`.
+ * must be. Measured by the heap figure of `npm run bench`. Where the runtime
+ * has no text codec, the text is kept as it is.
  */
 export function exactCopy(text: string): string {
-  return decoder.decode(encoder.encode(text));
+  return codec ? codec.decoder.decode(codec.encoder.encode(text)) : text;
 }
