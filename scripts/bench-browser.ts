@@ -21,7 +21,9 @@ try {
     ['cacheHit', 'Chromium: cache hit vs raw IndexedDB get', 1.2],
     ['hotHit', 'Chromium: cache hit, hot in memory, vs raw IndexedDB get', 0.1],
   ];
-  console.log('\nbrowser (Debian Chromium, on-disk profile, 300 operations per figure):');
+  console.log(
+    '\nbrowser (Debian Chromium, on-disk profile; 300 operations per figure, drains: median of 5 alternating rounds of ~100 writes):',
+  );
   for (const [key, label, target] of rows) {
     const [raw, ours] = figures[key]!;
     const ratio = ours / raw;

@@ -2,10 +2,10 @@
  * Gathers calls into batches, one batch in flight at a time: calls made while a
  * batch commits go together in the next one. Each call settles with its batch.
  *
- * With `lingerMs`, a batch that starts soon after the previous one (a stream
- * of calls, such as a drain's removals) waits that long for more calls first:
- * fewer, larger transactions while busy, no added wait for a call after a lull.
- * `flush()` ends a wait early (the stream is over).
+ * With `lingerMs`, a batch that starts within `streamMs` of the previous one (a
+ * stream of calls, such as a drain's removals) waits up to `lingerMs` for more
+ * calls first: fewer, larger transactions while busy, no added wait for a call
+ * after a lull. `flush()` ends a wait early (the stream is over).
  */
 export class GroupCommit<I, O> {
   #waiting: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
@@ -20,6 +20,7 @@ export class GroupCommit<I, O> {
   constructor(
     private readonly commit: (items: I[]) => Promise<O[]>,
     private readonly lingerMs = 0,
+    private readonly streamMs = lingerMs * 4,
   ) {}
 
   add(item: I): Promise<O> {
@@ -35,7 +36,7 @@ export class GroupCommit<I, O> {
   /** Commits the waiting batch: at once after a lull, else once it has lingered. */
   #next(): void {
     const now = Date.now();
-    if (this.#hurry || now - this.#lastFlush >= this.lingerMs * 4) {
+    if (this.#hurry || now - this.#lastFlush >= this.streamMs) {
       this.#hurry = false;
       queueMicrotask(() => void this.#flush());
       return;

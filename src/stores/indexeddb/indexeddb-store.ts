@@ -52,13 +52,19 @@ export class IndexedDbStore implements QnoxLocalStore {
     this.#conn.write([T, H], (tx) => addRows(tx, inputs), 'strict'),
   );
   /**
-   * Removals linger up to 50 ms while they stream in (a drain), so a backlog
-   * costs fewer transactions; the drain flushes them when a lane runs dry.
+   * Removals linger up to 200 ms while they stream in (a batch starting within
+   * 200 ms of the last), so a backlog costs a transaction per ~40 writes, not
+   * per write; the drain flushes them when a lane runs dry, so only writes with
+   * more queued behind them settle later (at most by the linger).
    */
-  readonly #removals = new GroupCommit<string, void>(async (ids) => {
-    await this.#remove(ids);
-    return [];
-  }, 50);
+  readonly #removals = new GroupCommit<string, void>(
+    async (ids) => {
+      await this.#remove(ids);
+      return [];
+    },
+    200,
+    200,
+  );
   /** What this store read of the queue recently, so a drain's removals need no reads. */
   readonly #known = new RowAddresses();
   #quarantineListener: ((report: QuarantineReport) => void) | undefined;
