@@ -152,6 +152,32 @@ describe('IndexedDbStore', () => {
     expect((await tab.dueTasks({ now: 900, limit: 5 })).map((t) => t.id)).toEqual([a4.id]);
   });
 
+  it("a removal committed late by a tab that lost the lock does not undo the new sender's backoff", async () => {
+    const idb = new IDBFactory();
+    const old = new IndexedDbStore({ name: 'late', indexedDB: idb, IDBKeyRange });
+    const next = new IndexedDbStore({ name: 'late', indexedDB: idb, IDBKeyRange });
+    closer.close = async () => {
+      await old.close();
+      await next.close();
+    };
+    const h = await old.enqueue(sampleTask({ orderingKey: 'k', nextAttemptAt: 0, createdAt: 0 }));
+    const r = await old.enqueue(sampleTask({ orderingKey: 'k', nextAttemptAt: 1, createdAt: 1 }));
+    // The old sender read h and the task behind it, then lost the lock.
+    await old.dueTasks({ now: 10, limit: 5 });
+    await old.nextInKey('k', h.seq, 32);
+    // The new sender delivered h again, and r failed and backs off until 500.
+    await next.dueTasks({ now: 10, limit: 5 });
+    await next.removeTask(h.id);
+    const [first] = await next.dueTasks({ now: 10, limit: 5 });
+    await next.updateTask({ ...first!, attempts: 1, nextAttemptAt: 500 });
+    // Now the old sender's removal of h commits: its idea of what follows h is stale.
+    await old.removeTask(h.id);
+    expect(await old.dueTasks({ now: 10, limit: 5 })).toEqual([]);
+    expect(await next.dueTasks({ now: 10, limit: 5 })).toEqual([]);
+    expect(await old.nextDueAt()).toBe(500);
+    expect((await next.dueTasks({ now: 500, limit: 5 })).map((t) => t.id)).toEqual([r.id]);
+  });
+
   it('a tab that hears of many writes re-reads its counts once per pass, not once per message', async () => {
     const server = new TestServer();
     const baseUrl = await server.start();
