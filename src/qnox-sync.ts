@@ -1,6 +1,7 @@
 import { CacheReader } from './cache/cache-reader.js';
 import { CacheWrites } from './cache/cache-writes.js';
 import type { ConflictStrategy } from './conflict/conflict-types.js';
+import { coalesced } from './engine/coalesced.js';
 import { Reachability } from './engine/reachability.js';
 import { Settlements } from './engine/settlements.js';
 import { SyncEngine, type SyncReport } from './engine/sync-engine.js';
@@ -48,8 +49,12 @@ export class QnoxSync {
   readonly #settlements = new Settlements();
   #disposed = false;
   #channel: ChangeChannel | undefined;
-  #refreshing: Promise<void> | undefined;
-  #refreshAgain = false;
+  /**
+   * Re-reads the counts and kicks the drain, one pass at a time: a drain
+   * elsewhere sends a message per write and each pass reads the store, so
+   * messages that arrive during a pass share the one after it.
+   */
+  readonly #refreshSoon = coalesced(() => this.#engine.refresh().then(() => this.#engine.kick()));
 
   private constructor(input: QnoxSyncOptions) {
     const options = resolveOptions(input);
@@ -160,28 +165,6 @@ export class QnoxSync {
       });
       this.#settlements.announce = (message) => this.#channel?.post(message);
     }
-  }
-
-  /**
-   * Re-reads the counts and kicks the drain, at most one pass at a time: a
-   * drain elsewhere sends a message per write, and each pass reads the store,
-   * so messages that arrive during a pass share the one after it.
-   */
-  #refreshSoon(): void {
-    if (this.#refreshing) {
-      this.#refreshAgain = true;
-      return;
-    }
-    this.#refreshing = this.#engine
-      .refresh()
-      .then(() => this.#engine.kick())
-      .catch(() => {})
-      .finally(() => {
-        this.#refreshing = undefined;
-        if (!this.#refreshAgain) return;
-        this.#refreshAgain = false;
-        this.#refreshSoon();
-      });
   }
 
   /** Validates options, opens the store, reads the backlog's counts and starts draining it. */
