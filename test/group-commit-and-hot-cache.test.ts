@@ -57,13 +57,19 @@ describe('GroupCommit with linger', () => {
     vi.useRealTimers();
   });
 
-  it('commits at once after a lull, and lingers to gather a stream of calls', async () => {
+  /** A lingering GroupCommit on fake timers that records each batch it commits. */
+  function recorder(lingerMs: number) {
     vi.useFakeTimers();
     const batches: number[][] = [];
     const group = new GroupCommit<number, void>(async (items) => {
       batches.push(items);
       return [];
-    }, 20);
+    }, lingerMs);
+    return { batches, group };
+  }
+
+  it('commits at once after a lull, and lingers to gather a stream of calls', async () => {
+    const { batches, group } = recorder(20);
     await group.add(1); // after a lull: no wait
     expect(batches).toEqual([[1]]);
     const second = group.add(2); // right after a commit: a stream, so it lingers
@@ -79,12 +85,7 @@ describe('GroupCommit with linger', () => {
   });
 
   it('flush() ends the wait: the last calls of a stream commit at once', async () => {
-    vi.useFakeTimers();
-    const batches: number[][] = [];
-    const group = new GroupCommit<number, void>(async (items) => {
-      batches.push(items);
-      return [];
-    }, 50);
+    const { batches, group } = recorder(50);
     await group.add(1);
     const lingering = group.add(2);
     await vi.advanceTimersByTimeAsync(1);

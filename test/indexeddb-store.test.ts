@@ -43,6 +43,16 @@ runStoreConformance('IndexedDbStore (fake-indexeddb)', factory, { describe, it }
 describe('IndexedDbStore', () => {
   const closer = closeAfterEach();
 
+  /** Two stores on one fresh database, as two tabs have; both closed after the test. */
+  const twoTabs = (name: string): [IndexedDbStore, IndexedDbStore] => {
+    const idb = new IDBFactory();
+    const tabs = [0, 1].map(() => new IndexedDbStore({ name, indexedDB: idb, IDBKeyRange }));
+    closer.close = async () => {
+      for (const store of tabs) await store.close();
+    };
+    return tabs as [IndexedDbStore, IndexedDbStore];
+  };
+
   it('imports without touching indexedDB and fails to open with a typed error where there is none', async () => {
     const store = new IndexedDbStore({ name: 'nowhere', IDBKeyRange });
     await expect(store.init()).rejects.toMatchObject({ code: 'storage' });
@@ -120,13 +130,7 @@ describe('IndexedDbStore', () => {
   });
 
   it('a drain re-points a key at the task it read behind the head, and a stale read is corrected, never sent early', async () => {
-    const idb = new IDBFactory();
-    const tab = new IndexedDbStore({ name: 'promote', indexedDB: idb, IDBKeyRange });
-    const other = new IndexedDbStore({ name: 'promote', indexedDB: idb, IDBKeyRange });
-    closer.close = async () => {
-      await tab.close();
-      await other.close();
-    };
+    const [tab, other] = twoTabs('promote');
     const a = [0, 0, 0, 900].map((due, i) =>
       sampleTask({ orderingKey: 'a', nextAttemptAt: due, createdAt: i }),
     );
@@ -153,13 +157,7 @@ describe('IndexedDbStore', () => {
   });
 
   it("a removal committed late by a tab that lost the lock does not undo the new sender's backoff", async () => {
-    const idb = new IDBFactory();
-    const old = new IndexedDbStore({ name: 'late', indexedDB: idb, IDBKeyRange });
-    const next = new IndexedDbStore({ name: 'late', indexedDB: idb, IDBKeyRange });
-    closer.close = async () => {
-      await old.close();
-      await next.close();
-    };
+    const [old, next] = twoTabs('late');
     const h = await old.enqueue(sampleTask({ orderingKey: 'k', nextAttemptAt: 0, createdAt: 0 }));
     const r = await old.enqueue(sampleTask({ orderingKey: 'k', nextAttemptAt: 1, createdAt: 1 }));
     // The old sender read h and the task behind it, then lost the lock.
