@@ -107,6 +107,23 @@ export const cases: Case[] = [
     },
   },
   {
+    name: 'a write queued behind a head in backoff does not make its key due early',
+    async run(store) {
+      const a1 = await store.enqueue(sampleTask({ orderingKey: 'a', nextAttemptAt: 0 }));
+      await store.updateTask({ ...a1, attempts: 1, nextAttemptAt: 500 });
+      await store.enqueue(sampleTask({ orderingKey: 'a', createdAt: 100, nextAttemptAt: 100 }));
+      const b1 = await store.enqueue(
+        sampleTask({ orderingKey: 'b', createdAt: 150, nextAttemptAt: 150 }),
+      );
+      same(ids(await store.dueTasks({ now: 200, limit: 1 })), [b1.id], 'only b is due');
+      await store.removeTask(b1.id);
+      same(await store.nextDueAt(), 500, 'a stays due at 500');
+      same(ids(await store.dueTasks({ now: 200, limit: 10 })), [], 'nothing due at 200');
+      same(ids(await store.dueTasks({ now: 500, limit: 10 })), [a1.id], 'a1 first at 500');
+      return undefined;
+    },
+  },
+  {
     name: 'removing a head promotes the next task of its key; removing a middle task keeps order',
     async run(store) {
       const t = [] as TaskRecord[];

@@ -15,7 +15,10 @@ import { RowAddresses } from './row-addresses.js';
 import {
   addRows,
   dueRows,
+  earliestRow,
   HEADS,
+  type HeadRow,
+  isScheduleOf,
   lastRowOf,
   rehead,
   removeRowBySeq,
@@ -33,6 +36,8 @@ const H = HEADS;
 const D = 'dead';
 const C = 'cache';
 const Q = 'quarantine';
+/** Reads of the schedule before trusting it as it stands (another tab may keep changing it). */
+const MEND_ROUNDS = 3;
 
 /**
  * The browser store: pages, workers and service workers. `dueTasks` reads an
@@ -121,25 +126,40 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async dueTasks(query: { now: number; limit: number }): Promise<TaskRecord[]> {
-    const { heads, firsts } = await this.#conn.readAll([H, T], (tx) =>
-      dueRows(tx, query.now, query.limit, this.#conn.keys()),
-    );
-    // A schedule left without tasks (its last one was quarantined unreadable),
-    // or ahead of its key's first task (see RowAddresses), is mended first.
-    const notDue = (row: unknown) => (row as TaskRecord).nextAttemptAt > query.now;
-    const stale = heads.filter((_, i) => firsts[i] === undefined || notDue(firsts[i]));
-    if (stale.length > 0)
-      await this.#conn.write([T, H], async (tx) => {
-        for (const head of stale) await rehead(tx, head.orderingKey, this.#conn.keys());
-      });
-    const due = await this.#decodeAll(firsts.filter((row) => row !== undefined && !notDue(row)));
-    for (const task of due) this.#known.rememberFirst(task);
-    return due;
+    let firsts: unknown[] = [];
+    for (let round = 0; round < MEND_ROUNDS; round++) {
+      const read = await this.#conn.readAll([H, T], (tx) =>
+        dueRows(tx, query.now, query.limit, this.#conn.keys()),
+      );
+      firsts = read.firsts;
+      const stale = read.heads.filter((head, i) => !isScheduleOf(head, firsts[i]));
+      if (stale.length === 0) break;
+      // Mended, the order and the set of due keys may differ: read them again.
+      await this.#mend(stale.map((head) => head.orderingKey));
+    }
+    const due = (row: unknown) =>
+      row !== undefined && (row as TaskRecord).nextAttemptAt <= query.now;
+    const tasks = await this.#decodeAll(firsts.filter(due));
+    for (const task of tasks) this.#known.rememberFirst(task);
+    return tasks;
   }
 
   async nextDueAt(): Promise<number | undefined> {
-    const key = await this.#conn.read<IDBCursor | null>(H, (s) => s.index('due').openKeyCursor());
-    return key ? (key.key as [number, number])[0] : undefined;
+    let head: HeadRow | undefined;
+    for (let round = 0; round < MEND_ROUNDS; round++) {
+      const read = await this.#conn.readAll([H, T], (tx) => earliestRow(tx, this.#conn.keys()));
+      head = read.head;
+      if (!head || isScheduleOf(head, read.first)) break;
+      await this.#mend([head.orderingKey]);
+    }
+    return head?.due;
+  }
+
+  /** Points each key's schedule at its first task again (see `isScheduleOf`). */
+  async #mend(orderingKeys: string[]): Promise<void> {
+    await this.#conn.write([T, H], async (tx) => {
+      for (const key of orderingKeys) await rehead(tx, key, this.#conn.keys());
+    });
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {

@@ -30,8 +30,12 @@ const headOf = (
 
 /**
  * Adds a batch of tasks in one transaction without reading first: each key in
- * the batch also claims its `heads` row, and where the key already has one the
- * claim fails harmlessly. An enqueue is one round trip whatever the queue holds.
+ * the batch also puts its `heads` row, marked due from the new task's creation.
+ * Where the key already had a schedule (a retry backing off), that makes it
+ * look due too early; `dueTasks` and `nextDueAt` check every schedule against
+ * the key's first task and mend it, so a write is never sent early. No request
+ * here can fail by design, so the transaction is told to commit at once: an
+ * enqueue is one round trip whatever the queue holds.
  */
 export async function addRows(
   tx: IDBTransaction,
@@ -49,18 +53,17 @@ export async function addRows(
     };
     last = added;
   }
-  const claimed = new Set<string>();
+  const marked = new Set<string>();
   for (const input of inputs) {
-    if (claimed.has(input.orderingKey)) continue;
-    claimed.add(input.orderingKey);
-    const claim = heads.add(headOf(input));
-    claim.onerror = (event) => {
-      if (claim.error?.name !== 'ConstraintError') return;
-      // The key already has a head: keep the transaction and its outcome clean.
-      event.preventDefault();
-      event.stopPropagation();
-    };
+    if (marked.has(input.orderingKey)) continue;
+    marked.add(input.orderingKey);
+    heads.put({
+      orderingKey: input.orderingKey,
+      due: Math.min(input.createdAt, input.nextAttemptAt),
+      at: input.createdAt,
+    } satisfies HeadRow);
   }
+  tx.commit?.();
   if (last) seqs[inputs.length - 1] = (await request(last)) as number;
   return inputs.map((input, i) => ({ ...input, seq: seqs[i]! }));
 }
@@ -149,6 +152,32 @@ export async function updateRow(
   if (!old) return;
   tasks.put({ ...task, seq: old.seq, orderingKey: old.orderingKey });
   await rehead(tx, old.orderingKey, keys);
+}
+
+/**
+ * Whether `head` is exactly the schedule of `first`, its key's first task. A
+ * head that is not (an enqueue marked it due, another tab moved the queue, or
+ * the key emptied) is mended with {@link rehead} before anyone trusts it.
+ */
+export function isScheduleOf(head: HeadRow, first: unknown): boolean {
+  const task = first as TaskRecord | undefined;
+  return task !== undefined && head.due === task.nextAttemptAt && head.at === task.createdAt;
+}
+
+/** The first head in due order, and its key's first task. */
+export async function earliestRow(
+  tx: IDBTransaction,
+  keys: typeof IDBKeyRange,
+): Promise<{ head: HeadRow | undefined; first: unknown }> {
+  const cursor = (await request(
+    tx.objectStore(HEADS).index('due').openCursor(),
+  )) as IDBCursorWithValue | null;
+  const head = cursor?.value as HeadRow | undefined;
+  if (!head) return { head, first: undefined };
+  const first = await request(
+    tx.objectStore(TASKS).index('byKey').get(inKey(keys, head.orderingKey)),
+  );
+  return { head, first };
 }
 
 /** The heads due by `now` (earliest first, at most `limit`) and the first task of each key. */
