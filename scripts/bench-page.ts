@@ -83,6 +83,61 @@ async function drainFigure(keys: number, memory = false): Promise<[number, numbe
   return [median(raw), median(ours)];
 }
 
+/** 1k and 100k tasks over 500 keys, written in bursts (one strict transaction each). */
+async function filled(name: string, count: number): Promise<IndexedDbStore> {
+  const store = new IndexedDbStore({ name, hotEntries: 0 });
+  await store.init();
+  for (let done = 0; done < count; done += 5_000) {
+    await Promise.all(
+      Array.from({ length: Math.min(5_000, count - done) }, (_, i) =>
+        store.enqueue(
+          sampleTask({ body: BODY, orderingKey: `k${(done + i) % 500}`, nextAttemptAt: done + i }),
+        ),
+      ),
+    );
+  }
+  return store;
+}
+
+/** `dueTasks(20)` and `pendingCount()` at 100k queued against the same at 1k, alternating. */
+async function scaleFigures(): Promise<Record<string, [number, number]>> {
+  const small = await filled('scale-1k', 1_000);
+  const large = await filled('scale-100k', 100_000);
+  await settle();
+  const due = (s: IndexedDbStore) => () => s.dueTasks({ now: 1e15, limit: 20 });
+  const count = (s: IndexedDbStore) => () => s.pendingCount();
+  const figures = {
+    dueTasks: await paired(N, due(small), due(large)),
+    pendingCount: await paired(N, count(small), count(large)),
+  };
+  await Promise.all([small.close(), large.close()]);
+  return figures;
+}
+
+/** MB of page heap held by a store with 10k queued 200-byte tasks (each its own body). */
+async function heapPer10k(): Promise<[number, number]> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const used = () =>
+    (performance as unknown as { memory: { usedJSHeapSize: number } }).memory.usedJSHeapSize;
+  const store = new IndexedDbStore({ name: 'heap' });
+  await store.init();
+  gc?.();
+  const before = used();
+  for (let i = 0; i < 10_000; i++)
+    await store.enqueue(
+      sampleTask({
+        body: { kind: 'json', value: { text: `${i}`.padEnd(180, 'x') } },
+        orderingKey: `k${i % 500}`,
+        nextAttemptAt: i,
+      }),
+    );
+  await store.dueTasks({ now: 1e15, limit: 20 });
+  gc?.();
+  const mb = (used() - before) / 1024 / 1024;
+  await store.close();
+  return [1, mb];
+}
+
 async function runBench(): Promise<Record<string, [number, number]>> {
   const db = await rawDb();
   const store = new IndexedDbStore({ name: 'ours-bench', hotEntries: 0 });
@@ -124,7 +179,9 @@ async function runBench(): Promise<Record<string, [number, number]>> {
   const drain6 = await drainFigure(6);
   const drain1Memory = await drainFigure(1, true);
   await store.close();
-  return { enqueue, burst, cacheHit, hotHit, drain1, drain6, drain1Memory };
+  const scale = await scaleFigures();
+  const heap = await heapPer10k();
+  return { enqueue, burst, cacheHit, hotHit, drain1, drain6, drain1Memory, ...scale, heap };
 }
 
 Object.assign(window, { runBench });

@@ -24,10 +24,11 @@ export function launchBrowser(): Promise<Browser> {
 /** A browser whose profile (IndexedDB, service workers) lives on disk and survives a restart. */
 export function launchPersistent(
   dir = mkdtempSync(join(tmpdir(), 'qnox-chromium-')),
+  extraArgs: string[] = [],
 ): Promise<BrowserContext> {
   return chromium.launchPersistentContext(dir, {
     executablePath,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
   });
 }
