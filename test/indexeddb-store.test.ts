@@ -176,6 +176,50 @@ describe('IndexedDbStore', () => {
     expect((await next.dueTasks({ now: 500, limit: 5 })).map((t) => t.id)).toEqual([r.id]);
   });
 
+  it('counts queued tasks without walking them: a task removed by two tabs, or twice at once, counts once', async () => {
+    const [tab, other] = twoTabs('tally');
+    const tasks: TaskRecord[] = [];
+    for (let i = 0; i < 4; i++)
+      tasks.push(
+        await tab.enqueue(sampleTask({ orderingKey: 'k', nextAttemptAt: 0, createdAt: i })),
+      );
+    const [t1, t2, t3] = tasks as [TaskRecord, TaskRecord, TaskRecord];
+    // `tab` knows t1..t4 from its reads; `other` removes t2 behind its back.
+    await tab.dueTasks({ now: 10, limit: 5 });
+    await tab.nextInKey('k', t1.seq, 32);
+    await other.removeTask(t2.id);
+    await tab.removeTask(t2.id);
+    expect(await tab.pendingCount()).toBe(3);
+    // `other` has read nothing: it looks t1 up, once per call, before deleting.
+    await Promise.all([other.removeTask(t1.id), other.removeTask(t1.id), tab.removeTask(t3.id)]);
+    expect(await tab.pendingCount()).toBe(1);
+    expect(await other.pendingCount()).toBe(1);
+    await tab.clear({ cache: false, outbox: true });
+    expect(await other.pendingCount()).toBe(0);
+  });
+
+  it('folds the count rows into one past 64, keeping the count', async () => {
+    const idb = new IDBFactory();
+    const store = new IndexedDbStore({ name: 'fold', indexedDB: idb, IDBKeyRange });
+    closer.close = () => store.close();
+    for (let i = 0; i < 70; i++) await store.enqueue(sampleTask({ orderingKey: `k${i % 3}` }));
+    const rows = () =>
+      new Promise<number>((resolve) => {
+        const req = idb.open('fold');
+        req.onsuccess = () => {
+          const count = req.result.transaction('tally').objectStore('tally').count();
+          count.onsuccess = () => {
+            req.result.close();
+            resolve(count.result);
+          };
+        };
+      });
+    expect(await rows()).toBe(70);
+    expect(await store.pendingCount()).toBe(70);
+    await until(async () => (await rows()) === 1);
+    expect(await store.pendingCount()).toBe(70);
+  });
+
   it('a tab that hears of many writes re-reads its counts once per pass, not once per message', async () => {
     const server = new TestServer();
     const baseUrl = await server.start();

@@ -12,6 +12,7 @@ import { Connection } from './connection.js';
 import { request, walk } from './idb-helpers.js';
 import type { IndexedDbStoreOptions } from './indexeddb-options.js';
 import { RowAddresses } from './row-addresses.js';
+import { foldTally, readTally, TALLY, TALLY_FOLD_AT } from './tally.js';
 import {
   addRows,
   dueRows,
@@ -54,7 +55,7 @@ export class IndexedDbStore implements QnoxLocalStore {
   readonly #options: IndexedDbStoreOptions;
   readonly #conn: Connection;
   readonly #adds = new GroupCommit<NewTaskRecord, TaskRecord>((inputs) =>
-    this.#conn.write([T, H], (tx) => addRows(tx, inputs), 'strict'),
+    this.#conn.write([T, H, TALLY], (tx) => addRows(tx, inputs), 'strict'),
   );
   /**
    * Removals linger up to 200 ms while they stream in (a batch starting within
@@ -200,12 +201,17 @@ export class IndexedDbStore implements QnoxLocalStore {
     this.#removals.flush();
   }
 
-  pendingCount(): Promise<number> {
-    return this.#conn.read(T, (s) => s.count());
+  /** The sum of the tally's delta rows (see `tally.ts`); past 64 rows, folded in the background. */
+  async pendingCount(): Promise<number> {
+    const { count, rows } = await this.#conn.readAll([TALLY], (tx) =>
+      readTally(tx.objectStore(TALLY)),
+    );
+    if (rows > TALLY_FOLD_AT) this.#conn.write([TALLY], foldTally).catch(() => {});
+    return count;
   }
 
   async addDeadLetter(record: DeadLetterRecord): Promise<void> {
-    const seqs = await this.#conn.write([T, H, D], async (tx) => {
+    const seqs = await this.#conn.write([T, H, D, TALLY], async (tx) => {
       await request(tx.objectStore(D).put({ id: record.task.id, record }));
       return removeRows(tx, [record.task.id], this.#conn.keys(), this.#known);
     });
@@ -286,7 +292,7 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async clear(options: ClearOptions): Promise<void> {
-    const names = [...(options.cache ? [C] : []), ...(options.outbox ? [T, H, D] : [])];
+    const names = [...(options.cache ? [C] : []), ...(options.outbox ? [T, H, D, TALLY] : [])];
     if (names.length === 0) return;
     if (options.outbox) this.#known.clear();
     await this.#cacheWrite(null, () =>
@@ -329,7 +335,7 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async #remove(ids: string[]): Promise<void> {
-    const seqs = await this.#conn.write([T, H], (tx) =>
+    const seqs = await this.#conn.write([T, H, TALLY], (tx) =>
       removeRows(tx, ids, this.#conn.keys(), this.#known),
     );
     this.#known.forget(ids, seqs);
@@ -344,7 +350,7 @@ export class IndexedDbStore implements QnoxLocalStore {
       at: Date.now(),
       raw: row,
     };
-    await this.#conn.write([T, H, Q], async (tx) => {
+    await this.#conn.write([T, H, Q, TALLY], async (tx) => {
       if (typeof seq === 'number') await removeRowBySeq(tx, seq, this.#conn.keys());
       await request(tx.objectStore(Q).add(report));
     });

@@ -1,7 +1,8 @@
 import { StorageError } from '../../errors.js';
+import { addToTally, TALLY } from './tally.js';
 
 /** Bump with a new step in {@link upgrade}; old databases are upgraded in place. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Creates or upgrades the object stores and indexes from `oldVersion` to {@link SCHEMA_VERSION}. */
 export function upgrade(db: IDBDatabase, tx: IDBTransaction, oldVersion: number): void {
@@ -32,6 +33,12 @@ export function upgrade(db: IDBDatabase, tx: IDBTransaction, oldVersion: number)
         cursor.result?.continue();
       };
     }
+  }
+  if (oldVersion < 4) {
+    // v4: the queued count is kept as delta rows (see tally.ts), seeded with what is queued.
+    db.createObjectStore(TALLY, { autoIncrement: true });
+    const counted = tx.objectStore('tasks').count();
+    counted.onsuccess = () => addToTally(tx, counted.result);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { NewTaskRecord, TaskRecord } from '../../outbox/records.js';
 import { request } from './idb-helpers.js';
 import type { RowAddress, RowAddresses } from './row-addresses.js';
+import { addToTally } from './tally.js';
 
 /**
  * The schedule of one ordering key, kept in the `heads` store: when its first
@@ -63,6 +64,7 @@ export async function addRows(
       at: input.createdAt,
     } satisfies HeadRow);
   }
+  addToTally(tx, inputs.length);
   tx.commit?.();
   if (last) seqs[inputs.length - 1] = (await request(last)) as number;
   return inputs.map((input, i) => ({ ...input, seq: seqs[i]! }));
@@ -81,10 +83,16 @@ export async function removeRows(
   known?: RowAddresses,
 ): Promise<number[]> {
   const byId = tx.objectStore(TASKS).index('byId');
+  const unsure = new Set<number>();
   const rows = await Promise.all(
-    ids.map((id) => known?.get(id) ?? request(byId.get(id) as IDBRequest<TaskRecord | undefined>)),
+    ids.map((id) => {
+      const address = known?.get(id);
+      if (!address) return request(byId.get(id) as IDBRequest<TaskRecord | undefined>);
+      unsure.add(address.seq);
+      return address;
+    }),
   );
-  return dropRows(tx, rows, keys, known);
+  return dropRows(tx, rows, keys, known, unsure);
 }
 
 /** Deletes a row by its key (it may not decode) and re-points its key's schedule. */
@@ -97,24 +105,37 @@ export async function removeRowBySeq(
   await dropRows(tx, [row], keys);
 }
 
+/**
+ * Deletes `rows` and re-points the keys they were in. Rows in `unsure` were
+ * not read in this transaction (another tab may have removed them): each is
+ * looked up just before its delete, so the count of queued tasks only drops by
+ * what was really there.
+ */
 async function dropRows(
   tx: IDBTransaction,
   rows: readonly (Pick<RowAddress, 'seq' | 'orderingKey'> | undefined)[],
   keys: typeof IDBKeyRange,
   known?: RowAddresses,
+  unsure: ReadonlySet<number> = new Set(),
 ): Promise<number[]> {
   const tasks = tx.objectStore(TASKS);
   /** Per key touched, the seqs removed from it. */
   const touched = new Map<string, Set<number>>();
+  const deleted = new Set<number>();
+  const checks: Promise<unknown>[] = [];
+  let certain = 0;
   for (const row of rows) {
-    if (!row) continue;
+    if (!row || deleted.has(row.seq)) continue;
+    deleted.add(row.seq);
+    if (unsure.has(row.seq)) checks.push(request(tasks.getKey(row.seq)));
+    else certain++;
     tasks.delete(row.seq);
     if (typeof row.orderingKey !== 'string') continue;
     const seqs = touched.get(row.orderingKey) ?? new Set<number>();
     touched.set(row.orderingKey, seqs.add(row.seq));
   }
   // Issued after the deletes, so each lookup sees what is left of its key.
-  await Promise.all(
+  const reheads = Promise.all(
     [...touched].map(([key, seqs]) => {
       // A drain removes a key's first task and has read the one behind it:
       // that one's schedule is known, so no read is needed.
@@ -123,6 +144,12 @@ async function dropRows(
       return rehead(tx, key, keys);
     }),
   );
+  // Counted as removed now; the rare row that was already gone is given back
+  // after its check, so the usual removal needs no round trip more.
+  addToTally(tx, -(certain + checks.length));
+  const gone = (await Promise.all(checks)).filter((key) => key === undefined).length;
+  addToTally(tx, gone);
+  await reheads;
   return [...touched.values()].flatMap((seqs) => [...seqs]);
 }
 
