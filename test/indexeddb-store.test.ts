@@ -198,11 +198,11 @@ describe('IndexedDbStore', () => {
     expect(await other.pendingCount()).toBe(0);
   });
 
-  it('folds the count rows into one past 64, keeping the count', async () => {
+  it('folds the count rows into one past 16, keeping the count', async () => {
     const idb = new IDBFactory();
     const store = new IndexedDbStore({ name: 'fold', indexedDB: idb, IDBKeyRange });
     closer.close = () => store.close();
-    for (let i = 0; i < 70; i++) await store.enqueue(sampleTask({ orderingKey: `k${i % 3}` }));
+    for (let i = 0; i < 20; i++) await store.enqueue(sampleTask({ orderingKey: `k${i % 3}` }));
     const rows = () =>
       new Promise<number>((resolve) => {
         const req = idb.open('fold');
@@ -214,10 +214,10 @@ describe('IndexedDbStore', () => {
           };
         };
       });
-    expect(await rows()).toBe(70);
-    expect(await store.pendingCount()).toBe(70);
+    expect(await rows()).toBe(20);
+    expect(await store.pendingCount()).toBe(20);
     await until(async () => (await rows()) === 1);
-    expect(await store.pendingCount()).toBe(70);
+    expect(await store.pendingCount()).toBe(20);
   });
 
   it('a tab that hears of many writes re-reads its counts once per pass, not once per message', async () => {

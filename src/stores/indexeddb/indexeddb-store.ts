@@ -201,7 +201,7 @@ export class IndexedDbStore implements QnoxLocalStore {
     this.#removals.flush();
   }
 
-  /** The sum of the tally's delta rows (see `tally.ts`); past 64 rows, folded in the background. */
+  /** The sum of the tally's delta rows (see `tally.ts`); past 16 rows, folded in the background. */
   async pendingCount(): Promise<number> {
     const { count, rows } = await this.#conn.readAll([TALLY], (tx) =>
       readTally(tx.objectStore(TALLY)),

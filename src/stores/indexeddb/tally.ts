@@ -10,7 +10,7 @@ import { request } from './idb-helpers.js';
 export const TALLY = 'tally';
 
 /** Past this many delta rows, a read folds them into one. */
-export const TALLY_FOLD_AT = 64;
+export const TALLY_FOLD_AT = 16;
 
 /** Records `delta` more (or fewer) queued tasks, in `tx`. */
 export function addToTally(tx: IDBTransaction, delta: number): void {
