@@ -16,7 +16,6 @@ import { foldTally, readTally, TALLY, TALLY_FOLD_AT } from './tally.js';
 import {
   addRows,
   dueRows,
-  earliestRow,
   HEADS,
   type HeadRow,
   isScheduleOf,
@@ -37,8 +36,6 @@ const H = HEADS;
 const D = 'dead';
 const C = 'cache';
 const Q = 'quarantine';
-/** Reads of the schedule before trusting it as it stands (another tab may keep changing it). */
-const MEND_ROUNDS = 3;
 
 /**
  * The browser store: pages, workers and service workers. `dueTasks` reads an
@@ -127,17 +124,7 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async dueTasks(query: { now: number; limit: number }): Promise<TaskRecord[]> {
-    let firsts: unknown[] = [];
-    for (let round = 0; round < MEND_ROUNDS; round++) {
-      const read = await this.#conn.readAll([H, T], (tx) =>
-        dueRows(tx, query.now, query.limit, this.#conn.keys()),
-      );
-      firsts = read.firsts;
-      const stale = read.heads.filter((head, i) => !isScheduleOf(head, firsts[i]));
-      if (stale.length === 0) break;
-      // Mended, the order and the set of due keys may differ: read them again.
-      await this.#mend(stale.map((head) => head.orderingKey));
-    }
+    const { firsts } = await this.#schedule(query.now, query.limit);
     const due = (row: unknown) =>
       row !== undefined && (row as TaskRecord).nextAttemptAt <= query.now;
     const tasks = await this.#decodeAll(firsts.filter(due));
@@ -146,14 +133,24 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async nextDueAt(): Promise<number | undefined> {
-    let head: HeadRow | undefined;
-    for (let round = 0; round < MEND_ROUNDS; round++) {
-      const read = await this.#conn.readAll([H, T], (tx) => earliestRow(tx, this.#conn.keys()));
-      head = read.head;
-      if (!head || isScheduleOf(head, read.first)) break;
-      await this.#mend([head.orderingKey]);
+    return (await this.#schedule(Number.POSITIVE_INFINITY, 1)).heads[0]?.due;
+  }
+
+  /**
+   * The heads due by `now` (at most `limit`) and each key's first task, once
+   * every head read is exactly its key's schedule: one that is not (see
+   * `isScheduleOf`) is mended and all are read again, as the order and the set
+   * may change; after 3 rounds (another tab keeps changing them) as they stand.
+   */
+  async #schedule(now: number, limit: number): Promise<{ heads: HeadRow[]; firsts: unknown[] }> {
+    for (let round = 1; ; round++) {
+      const read = await this.#conn.readAll([H, T], (tx) =>
+        dueRows(tx, now, limit, this.#conn.keys()),
+      );
+      const stale = read.heads.filter((head, i) => !isScheduleOf(head, read.firsts[i]));
+      if (stale.length === 0 || round === 3) return read;
+      await this.#mend(stale.map((head) => head.orderingKey));
     }
-    return head?.due;
   }
 
   /** Points each key's schedule at its first task again (see `isScheduleOf`). */

@@ -191,22 +191,6 @@ export function isScheduleOf(head: HeadRow, first: unknown): boolean {
   return task !== undefined && head.due === task.nextAttemptAt && head.at === task.createdAt;
 }
 
-/** The first head in due order, and its key's first task. */
-export async function earliestRow(
-  tx: IDBTransaction,
-  keys: typeof IDBKeyRange,
-): Promise<{ head: HeadRow | undefined; first: unknown }> {
-  const cursor = (await request(
-    tx.objectStore(HEADS).index('due').openCursor(),
-  )) as IDBCursorWithValue | null;
-  const head = cursor?.value as HeadRow | undefined;
-  if (!head) return { head, first: undefined };
-  const first = await request(
-    tx.objectStore(TASKS).index('byKey').get(inKey(keys, head.orderingKey)),
-  );
-  return { head, first };
-}
-
 /** The heads due by `now` (earliest first, at most `limit`) and the first task of each key. */
 export async function dueRows(
   tx: IDBTransaction,
