@@ -1,3 +1,6 @@
+import type { QnoxLocalStore } from '../src/index.js';
+import { sampleTask } from '../src/testing/index.js';
+
 /** Shared by the benches: alternating timings, so disk and CPU drift hit both sides alike; mean ms of each. */
 export async function paired(
   rounds: number,
@@ -31,3 +34,18 @@ export const HOT_ENTRY = {
   storedAt: 0,
   expiresAt: 1e15,
 };
+
+/**
+ * Queues the 10k tasks of the heap figures, over 500 keys, each with its own
+ * 200-byte body, as in a real queue (a shared body would be counted once).
+ */
+export async function queueTenThousand(store: QnoxLocalStore): Promise<void> {
+  for (let i = 0; i < 10_000; i++)
+    await store.enqueue(
+      sampleTask({
+        body: { kind: 'json', value: { text: `${i}`.padEnd(180, 'x') } },
+        orderingKey: `k${i % 500}`,
+        nextAttemptAt: i,
+      }),
+    );
+}

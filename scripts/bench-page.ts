@@ -2,7 +2,7 @@
 import { MemoryStore, QnoxSync } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
 import { sampleTask } from '../src/testing/index.js';
-import { BODY, HOT_ENTRY, paired } from './bench-fixtures.js';
+import { BODY, HOT_ENTRY, paired, queueTenThousand } from './bench-fixtures.js';
 
 const N = 300;
 const api = `${location.origin}/api`;
@@ -123,14 +123,7 @@ async function heapPer10k(): Promise<[number, number]> {
   await store.init();
   gc?.();
   const before = used();
-  for (let i = 0; i < 10_000; i++)
-    await store.enqueue(
-      sampleTask({
-        body: { kind: 'json', value: { text: `${i}`.padEnd(180, 'x') } },
-        orderingKey: `k${i % 500}`,
-        nextAttemptAt: i,
-      }),
-    );
+  await queueTenThousand(store);
   await store.dueTasks({ now: 1e15, limit: 20 });
   gc?.();
   const mb = (used() - before) / 1024 / 1024;

@@ -11,7 +11,7 @@ import { MemoryStore, type QnoxLocalStore } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
 import { SqliteStore } from '../src/node.js';
 import { sampleTask } from '../src/testing/index.js';
-import { BODY, HOT_ENTRY, paired } from './bench-fixtures.js';
+import { BODY, HOT_ENTRY, paired, queueTenThousand } from './bench-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qnox-bench-'));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
@@ -176,15 +176,7 @@ async function heapPer10k(make: () => QnoxLocalStore): Promise<number> {
   await store.init();
   globalThis.gc?.();
   const before = process.memoryUsage().heapUsed;
-  // Each task its own 200-byte body, as in a real queue (a shared one would be counted once).
-  for (let i = 0; i < 10_000; i++)
-    await store.enqueue(
-      sampleTask({
-        body: { kind: 'json', value: { text: `${i}`.padEnd(180, 'x') } },
-        orderingKey: `k${i % 500}`,
-        nextAttemptAt: i,
-      }),
-    );
+  await queueTenThousand(store);
   globalThis.gc?.();
   const after = process.memoryUsage().heapUsed;
   await store.close();
