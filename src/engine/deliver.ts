@@ -24,22 +24,30 @@ export type Verdict =
   | { readonly kind: 'permanent'; readonly error: HttpError | OriginError }
   | { readonly kind: 'cancelled'; readonly error: QnoxError };
 
-/** Sends a task once, with its idempotency key, and classifies the answer. */
+/**
+ * Sends a task once, with its idempotency key, and classifies the answer.
+ * `onDelivered` is called at a 2xx status, before the body is read: the
+ * verdict is then `delivered` whatever happens to the body.
+ */
 export async function deliver(
   transport: Transport,
   task: TaskRecord,
   defaultTimeoutMs: number,
   now: () => number,
+  onDelivered?: () => void,
 ): Promise<Verdict> {
   let response: WireResponse;
   try {
-    response = await transport.send({
-      method: task.method,
-      url: task.url,
-      headers: { ...task.headers, 'idempotency-key': task.idempotencyKey },
-      body: task.body,
-      timeoutMs: task.timeoutMs ?? defaultTimeoutMs,
-    });
+    response = await transport.send(
+      {
+        method: task.method,
+        url: task.url,
+        headers: { ...task.headers, 'idempotency-key': task.idempotencyKey },
+        body: task.body,
+        timeoutMs: task.timeoutMs ?? defaultTimeoutMs,
+      },
+      onDelivered,
+    );
   } catch (error) {
     if (error instanceof NetworkError) return { kind: 'unreachable', error };
     // The allow-list changed since this write was queued: it must never go out.

@@ -2,7 +2,7 @@ import { type AuthError, isQnoxError, StorageError } from '../errors.js';
 import type { WireResponse } from '../http/transport.js';
 import type { TaskRecord } from '../outbox/records.js';
 import type { TimerHandle } from '../platform/clock.js';
-import { deliver } from './deliver.js';
+import { deliver, type Verdict } from './deliver.js';
 import { type EarlyAck, type OutcomeDeps, Outcomes, toResult } from './outcomes.js';
 import { ReadAhead } from './read-ahead.js';
 
@@ -214,34 +214,36 @@ export class SyncEngine {
     try {
       for (;;) {
         ahead.fill();
-        const verdict = await deliver(
+        const current = task;
+        let onDelivered!: () => void;
+        const delivered = new Promise<boolean>((resolve) => {
+          onDelivered = () => resolve(true);
+        });
+        const verdict = deliver(
           this.deps.transport,
-          this.deps.beforeSend(task),
+          this.deps.beforeSend(current),
           this.deps.timeoutMs,
           () => this.deps.clock.now(),
+          ahead.active ? onDelivered : undefined,
         );
-        const current = task;
-        let early: EarlyAck | undefined;
-        if (verdict.kind === 'delivered') {
-          this.deps.onAcknowledged(current, verdict.response);
-          // Pipelined lanes have no conflict detector: an acknowledged write is done.
-          if (ahead.active) {
-            early = {
-              removed: this.deps.store.removeTask(current.id),
-              result: toResult(verdict.response),
-            };
-            early.removed.catch(() => {});
-            this.deps.settlements.acknowledged(current.id, early.result);
-          }
+        // A pipelined lane moves on at the server's 2xx status: the write took
+        // effect, and its answer's body is read while the next write goes out.
+        const early = await Promise.race([delivered, verdict.then(() => false)]);
+        let removed: Promise<void> | undefined;
+        if (early) {
+          removed = this.deps.store.removeTask(current.id);
+          removed.catch(() => {});
         }
+        const acked = verdict.then((v) => this.#acknowledge(current, v, ahead.active, removed));
+        acked.catch(() => {});
         // A write stays "in flight" until its outcome is stored: until then it still
         // looks queued and untried, and nothing (coalescing, cancelling) may touch it.
         bookkeeping = bookkeeping
-          .then(() => this.#outcomes.apply(current, verdict, early))
+          .then(async () => this.#outcomes.apply(current, await verdict, await acked))
           .finally(() => {
             if (current !== task) this.#inFlight.delete(current.id);
           });
-        const next = verdict.kind === 'delivered' ? await ahead.take() : undefined;
+        const next = early || (await verdict).kind === 'delivered' ? await ahead.take() : undefined;
         if (!next || !this.#mayChain(next.task, next.epoch)) break;
         this.#inFlight.add(next.task.id);
         task = next.task;
@@ -256,6 +258,30 @@ export class SyncEngine {
     } finally {
       this.#inFlight.delete(task.id);
     }
+  }
+
+  /**
+   * Tells of a delivered write at once (other tabs, the caller's result); in a
+   * pipelined lane its removal starts now (or started at its 2xx status) and
+   * commits behind the next write. Pipelined lanes have no conflict detector:
+   * an acknowledged write is done.
+   */
+  #acknowledge(
+    task: TaskRecord,
+    verdict: Verdict,
+    pipelined: boolean,
+    removed: Promise<void> | undefined,
+  ): EarlyAck | undefined {
+    if (verdict.kind !== 'delivered') return undefined;
+    this.deps.onAcknowledged(task, verdict.response);
+    if (!pipelined) return undefined;
+    const early = {
+      removed: removed ?? this.deps.store.removeTask(task.id),
+      result: toResult(verdict.response),
+    };
+    early.removed.catch(() => {});
+    this.deps.settlements.acknowledged(task.id, early.result);
+    return early;
   }
 
   #mayChain(next: TaskRecord, epoch: number): boolean {

@@ -41,13 +41,19 @@ export class Transport {
 
   constructor(private readonly deps: TransportDeps) {}
 
-  async send(request: WireRequest): Promise<WireResponse> {
+  /**
+   * With `onSuccess`, it is called as soon as the server's status is 2xx (the
+   * write took effect), before the body is read; a body lost after that point
+   * reads as `null` instead of failing the request, so a 2xx status always
+   * ends in a 2xx response.
+   */
+  async send(request: WireRequest, onSuccess?: () => void): Promise<WireResponse> {
     assertAllowed(request.url, this.deps.allowedOrigins);
     const generation = this.deps.auth.generation;
-    const first = await this.#attempt(request);
+    const first = await this.#attempt(request, onSuccess);
     if (first.status !== 401 || !this.deps.auth.canRefresh) return first;
     if (!(await this.deps.auth.refresh(generation))) return first;
-    return this.#attempt(request);
+    return this.#attempt(request, onSuccess);
   }
 
   /** True when the server answered anything at all (a connectivity probe). */
@@ -66,7 +72,7 @@ export class Transport {
     for (const controller of this.#controllers) controller.abort();
   }
 
-  async #attempt(request: WireRequest): Promise<WireResponse> {
+  async #attempt(request: WireRequest, onSuccess?: () => void): Promise<WireResponse> {
     if (this.#closed) throw new CancelledError('Client disposed');
     const headers: Record<string, string> = { ...request.headers };
     const pending = this.deps.auth.header();
@@ -86,8 +92,12 @@ export class Transport {
       const init: RequestInit = { method: request.method, headers, signal: controller.signal };
       if (body !== undefined) init.body = body;
       const response = await this.deps.fetch(request.url, init);
-      const stored = await readBody(response);
-      return { status: response.status, headers: headersOf(response.headers), body: stored };
+      const answer = { status: response.status, headers: headersOf(response.headers) };
+      if (onSuccess && response.status >= 200 && response.status < 300) {
+        onSuccess();
+        return { ...answer, body: await readBody(response).catch(() => null) };
+      }
+      return { ...answer, body: await readBody(response) };
     } catch (error) {
       if (timedOut) throw new TimeoutError(request.timeoutMs);
       if (this.#closed) throw new CancelledError('Client disposed');

@@ -6,7 +6,10 @@ export type Fault =
   | { kind: 'status'; status: number; retryAfter?: string }
   | { kind: 'reset' }
   | { kind: 'commit-then-drop' }
-  | { kind: 'slow'; ms: number };
+  | { kind: 'slow'; ms: number }
+  /** The status and the first half of the body at once, the rest after `ms` (or never: the connection is cut). */
+  | { kind: 'slow-body'; ms: number }
+  | { kind: 'cut-body' };
 
 export interface RecordedRequest {
   readonly method: string;
@@ -51,6 +54,8 @@ export class TestServer {
   requireAuth = false;
   /** Writes to /items/:id without If-Match get 428 Precondition Required. */
   requireIfMatch = false;
+  /** For each `slow-body` answer, how many requests had arrived when its body ended. */
+  readonly bodiesEndedAt: number[] = [];
   /** Requests being handled right now, and the most seen at once. */
   inflight = 0;
   maxInflight = 0;
@@ -196,6 +201,18 @@ export class TestServer {
         req.socket.once('close', release);
       });
       if (req.socket.destroyed) return;
+    }
+    if (fault?.kind === 'slow-body' || fault?.kind === 'cut-body') {
+      const half = Math.ceil(answer.body.length / 2);
+      res.writeHead(answer.status, {
+        ...answer.headers,
+        'content-length': String(Buffer.byteLength(answer.body)),
+      });
+      res.write(answer.body.slice(0, half));
+      if (fault.kind === 'cut-body') return void setTimeout(() => req.socket.destroy(), 20);
+      await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      this.bodiesEndedAt.push(this.requests.length);
+      return void res.end(answer.body.slice(half));
     }
     send(res, answer);
   }
