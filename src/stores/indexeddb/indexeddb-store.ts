@@ -124,10 +124,26 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async dueTasks(query: { now: number; limit: number }): Promise<TaskRecord[]> {
-    const { firsts } = await this.#schedule(query.now, query.limit);
-    const due = (row: unknown) =>
-      row !== undefined && (row as TaskRecord).nextAttemptAt <= query.now;
-    const tasks = await this.#decodeAll(firsts.filter(due));
+    const { now, limit } = query;
+    // One head more than asked tells whether every head due by `now` was read.
+    // Then the keys' first tasks alone give the answer, stale heads or not: an
+    // enqueue marks a head due no later than its creation, so no key with a
+    // due first task is missed. Otherwise the heads are mended and read again.
+    const read = await this.#conn.readAll([H, T], (tx) =>
+      dueRows(tx, now, limit + 1, this.#conn.keys()),
+    );
+    const { firsts } = read.heads.length <= limit ? read : await this.#schedule(now, limit);
+    const due = (firsts.filter((row) => row !== undefined) as TaskRecord[])
+      // Not `<= now`: a row too damaged to say must still reach decoding (quarantine).
+      .filter((row) => !(row.nextAttemptAt > now))
+      .sort(
+        (a, b) =>
+          a.nextAttemptAt - b.nextAttemptAt ||
+          a.createdAt - b.createdAt ||
+          (a.orderingKey < b.orderingKey ? -1 : 1),
+      )
+      .slice(0, limit);
+    const tasks = await this.#decodeAll(due);
     for (const task of tasks) this.#known.rememberFirst(task);
     return tasks;
   }
