@@ -128,11 +128,15 @@ export class IndexedDbStore implements QnoxLocalStore {
     // One head more than asked tells whether every head due by `now` was read.
     // Then the keys' first tasks alone give the answer, stale heads or not: an
     // enqueue marks a head due no later than its creation, so no key with a
-    // due first task is missed. Otherwise the heads are mended and read again.
+    // due first task is missed. So do heads that are all exact; otherwise they
+    // are mended and read again.
     const read = await this.#conn.readAll([H, T], (tx) =>
       dueRows(tx, now, limit + 1, this.#conn.keys()),
     );
-    const { firsts } = read.heads.length <= limit ? read : await this.#schedule(now, limit);
+    const trusted =
+      read.heads.length <= limit ||
+      read.heads.every((head, i) => isScheduleOf(head, read.firsts[i]));
+    const { firsts } = trusted ? read : await this.#schedule(now, limit);
     const due = (firsts.filter((row) => row !== undefined) as TaskRecord[])
       // Not `<= now`: a row too damaged to say must still reach decoding (quarantine).
       .filter((row) => !(row.nextAttemptAt > now))
