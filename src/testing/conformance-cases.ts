@@ -124,6 +124,20 @@ export const cases: Case[] = [
     },
   },
   {
+    name: 'later writes to a key do not move its schedule: nextDueAt and dueTasks follow its first task',
+    async run(store) {
+      const at = (orderingKey: string, t: number) =>
+        store.enqueue(sampleTask({ orderingKey, createdAt: t, nextAttemptAt: t }));
+      const a1 = await at('a', 1);
+      const b1 = await at('b', 2);
+      await at('a', 3);
+      same(await store.nextDueAt(), 1, 'a is due from 1');
+      same(ids(await store.dueTasks({ now: 3, limit: 1 })), [a1.id], 'a first');
+      same(ids(await store.dueTasks({ now: 3, limit: 2 })), [a1.id, b1.id], 'then b');
+      return undefined;
+    },
+  },
+  {
     name: 'removing a head promotes the next task of its key; removing a middle task keeps order',
     async run(store) {
       const t = [] as TaskRecord[];

@@ -125,17 +125,16 @@ export class IndexedDbStore implements QnoxLocalStore {
 
   async dueTasks(query: { now: number; limit: number }): Promise<TaskRecord[]> {
     const { now, limit } = query;
-    // One head more than asked tells whether every head due by `now` was read.
-    // Then the keys' first tasks alone give the answer, stale heads or not: an
-    // enqueue marks a head due no later than its creation, so no key with a
-    // due first task is missed. So do heads that are all exact; otherwise they
-    // are mended and read again.
+    // One head more than asked tells whether every head due by `now` was read:
+    // then the keys' first tasks alone give the answer, mended or not. So do
+    // the first `limit` heads when all are exact, since a head is never later
+    // than its key's first task; otherwise the heads are mended and read again.
     const read = await this.#conn.readAll([H, T], (tx) =>
       dueRows(tx, now, limit + 1, this.#conn.keys()),
     );
     const trusted =
       read.heads.length <= limit ||
-      read.heads.every((head, i) => isScheduleOf(head, read.firsts[i]));
+      read.heads.slice(0, limit).every((head, i) => isScheduleOf(head, read.firsts[i]));
     const { firsts } = trusted ? read : await this.#schedule(now, limit);
     const due = (firsts.filter((row) => row !== undefined) as TaskRecord[])
       // Not `<= now`: a row too damaged to say must still reach decoding (quarantine).
@@ -158,18 +157,20 @@ export class IndexedDbStore implements QnoxLocalStore {
 
   /**
    * The heads due by `now` (at most `limit`) and each key's first task, once
-   * every head read is exactly its key's schedule: one that is not (see
-   * `isScheduleOf`) is mended and all are read again, as the order and the set
-   * may change; after 3 rounds (another tab keeps changing them) as they stand.
+   * the first `limit` heads are exactly their keys' schedules. Heads that are
+   * not (see `isScheduleOf`) sort first; they are mended, up to 64 a round, and
+   * the heads read again; after 4 rounds (another tab keeps adding them) the
+   * heads are answered as they stand, which can only make a key look due early.
    */
   async #schedule(now: number, limit: number): Promise<{ heads: HeadRow[]; firsts: unknown[] }> {
     for (let round = 1; ; round++) {
       const read = await this.#conn.readAll([H, T], (tx) =>
-        dueRows(tx, now, limit, this.#conn.keys()),
+        dueRows(tx, now, round === 1 ? limit : Math.max(limit, 64), this.#conn.keys()),
       );
-      const stale = read.heads.filter((head, i) => !isScheduleOf(head, read.firsts[i]));
-      if (stale.length === 0 || round === 3) return read;
-      await this.#mend(stale.map((head) => head.orderingKey));
+      const exact = (head: HeadRow, i: number) => isScheduleOf(head, read.firsts[i]);
+      if (read.heads.slice(0, limit).every(exact) || round === 4)
+        return { heads: read.heads.slice(0, limit), firsts: read.firsts.slice(0, limit) };
+      await this.#mend(read.heads.filter((head, i) => !exact(head, i)).map((h) => h.orderingKey));
     }
   }
 

@@ -31,12 +31,13 @@ const headOf = (
 
 /**
  * Adds a batch of tasks in one transaction without reading first: each key in
- * the batch also puts its `heads` row, marked due from the new task's creation.
- * Where the key already had a schedule (a retry backing off), that makes it
- * look due too early; `dueTasks` and `nextDueAt` check every schedule against
- * the key's first task and mend it, so a write is never sent early. No request
- * here can fail by design, so the transaction is told to commit at once: an
- * enqueue is one round trip whatever the queue holds.
+ * the batch also puts its `heads` row, marked due before any time (-Infinity).
+ * A head so marked is never later than its key's first task, only earlier, so
+ * it sorts ahead of every exact head: `dueTasks` and `nextDueAt` check the
+ * heads they read against the keys' first tasks and mend any that is not
+ * exact, and a write is never sent early. No request here can fail by design,
+ * so the transaction is told to commit at once: an enqueue is one round trip
+ * whatever the queue holds.
  */
 export async function addRows(
   tx: IDBTransaction,
@@ -60,7 +61,7 @@ export async function addRows(
     marked.add(input.orderingKey);
     heads.put({
       orderingKey: input.orderingKey,
-      due: Math.min(input.createdAt, input.nextAttemptAt),
+      due: Number.NEGATIVE_INFINITY,
       at: input.createdAt,
     } satisfies HeadRow);
   }
