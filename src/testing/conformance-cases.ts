@@ -1,56 +1,8 @@
-import { type NewTaskRecord, RECORD_VERSION, type TaskRecord } from '../outbox/records.js';
-import type { QnoxLocalStore } from '../stores/local-store.js';
-import type { StoreFactory } from './store-conformance.js';
+import { RECORD_VERSION, type TaskRecord } from '../outbox/records.js';
+import { type Case, check, ids, same, sampleTask } from './conformance-checks.js';
+import { scheduleCases } from './schedule-cases.js';
 
-export interface Case {
-  readonly name: string;
-  readonly needs?: 'reopen' | 'corrupt';
-  run(store: QnoxLocalStore, factory: StoreFactory): Promise<QnoxLocalStore | undefined>;
-}
-
-let counter = 0;
-
-/** A task input for tests; override any field. */
-export function sampleTask(overrides: Partial<NewTaskRecord> = {}): NewTaskRecord {
-  counter++;
-  return {
-    v: RECORD_VERSION,
-    id: `task-${counter}-${Math.random().toString(36).slice(2)}`,
-    idempotencyKey: `key-${counter}`,
-    method: 'POST',
-    url: 'https://api.example.com/items',
-    headers: { 'x-test': 'yes' },
-    body: { kind: 'json', value: { n: counter, nested: { list: [1, 'two', null] } } },
-    orderingKey: '/items',
-    createdAt: 1_000,
-    attempts: 0,
-    nextAttemptAt: 1_000,
-    ...overrides,
-  };
-}
-
-function check(condition: boolean, message: string): void {
-  if (!condition) throw new Error(`Store conformance: ${message}`);
-}
-
-/** JSON with sorted object keys: records are compared by content, not by key order. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)),
-        )
-      : v,
-  );
-}
-
-function same(actual: unknown, expected: unknown, message: string): void {
-  const a = canonical(actual);
-  const e = canonical(expected);
-  if (a !== e) throw new Error(`Store conformance: ${message}\n  expected ${e}\n  actual   ${a}`);
-}
-
-const ids = (tasks: readonly TaskRecord[]) => tasks.map((t) => t.id);
+export { type Case, sampleTask } from './conformance-checks.js';
 
 export const cases: Case[] = [
   {
@@ -70,90 +22,7 @@ export const cases: Case[] = [
       return undefined;
     },
   },
-  {
-    name: 'dueTasks returns only the head of each ordering key, earliest due first, within limit',
-    async run(store) {
-      const a1 = sampleTask({ orderingKey: 'a', nextAttemptAt: 10 });
-      const b1 = sampleTask({ orderingKey: 'b', nextAttemptAt: 5 });
-      const a2 = sampleTask({ orderingKey: 'a', nextAttemptAt: 1 });
-      const c1 = sampleTask({ orderingKey: 'c', nextAttemptAt: 50 });
-      for (const t of [a1, b1, a2, c1]) await store.enqueue(t);
-      same(ids(await store.dueTasks({ now: 20, limit: 10 })), [b1.id, a1.id], 'heads due by 20');
-      same(ids(await store.dueTasks({ now: 20, limit: 1 })), [b1.id], 'limit');
-      same(ids(await store.dueTasks({ now: 4, limit: 10 })), [], 'nothing due at 4');
-      same(await store.nextDueAt(), 5, 'nextDueAt is the earliest head');
-      return undefined;
-    },
-  },
-  {
-    name: 'a head in backoff blocks only its own key',
-    async run(store) {
-      const a1 = await store.enqueue(sampleTask({ orderingKey: 'a', nextAttemptAt: 0 }));
-      const a2 = await store.enqueue(sampleTask({ orderingKey: 'a', nextAttemptAt: 0 }));
-      const b1 = await store.enqueue(sampleTask({ orderingKey: 'b', nextAttemptAt: 0 }));
-      await store.updateTask({ ...a1, attempts: 1, nextAttemptAt: 500 });
-      same(ids(await store.dueTasks({ now: 100, limit: 10 })), [b1.id], 'a2 waits behind a1');
-      same((await store.getTask(a1.id))?.attempts, 1, 'update persisted');
-      same(
-        ids(await store.dueTasks({ now: 500, limit: 10 })),
-        [b1.id, a1.id],
-        'a1 due again at 500',
-      );
-      check(
-        !ids(await store.dueTasks({ now: 1e15, limit: 10 })).includes(a2.id),
-        'a2 never before a1',
-      );
-      return undefined;
-    },
-  },
-  {
-    name: 'a write queued behind a head in backoff does not make its key due early',
-    async run(store) {
-      const a1 = await store.enqueue(sampleTask({ orderingKey: 'a', nextAttemptAt: 0 }));
-      await store.updateTask({ ...a1, attempts: 1, nextAttemptAt: 500 });
-      await store.enqueue(sampleTask({ orderingKey: 'a', createdAt: 100, nextAttemptAt: 100 }));
-      const b1 = await store.enqueue(
-        sampleTask({ orderingKey: 'b', createdAt: 150, nextAttemptAt: 150 }),
-      );
-      same(ids(await store.dueTasks({ now: 200, limit: 1 })), [b1.id], 'only b is due');
-      await store.removeTask(b1.id);
-      same(await store.nextDueAt(), 500, 'a stays due at 500');
-      same(ids(await store.dueTasks({ now: 200, limit: 10 })), [], 'nothing due at 200');
-      same(ids(await store.dueTasks({ now: 500, limit: 10 })), [a1.id], 'a1 first at 500');
-      return undefined;
-    },
-  },
-  {
-    name: 'later writes to a key do not move its schedule: nextDueAt and dueTasks follow its first task',
-    async run(store) {
-      const at = (orderingKey: string, t: number) =>
-        store.enqueue(sampleTask({ orderingKey, createdAt: t, nextAttemptAt: t }));
-      const a1 = await at('a', 1);
-      const b1 = await at('b', 2);
-      await at('a', 3);
-      same(await store.nextDueAt(), 1, 'a is due from 1');
-      same(ids(await store.dueTasks({ now: 3, limit: 1 })), [a1.id], 'a first');
-      same(ids(await store.dueTasks({ now: 3, limit: 2 })), [a1.id, b1.id], 'then b');
-      return undefined;
-    },
-  },
-  {
-    name: 'removing a head promotes the next task of its key; removing a middle task keeps order',
-    async run(store) {
-      const t = [] as TaskRecord[];
-      for (let i = 0; i < 4; i++)
-        t.push(await store.enqueue(sampleTask({ orderingKey: 'k', nextAttemptAt: 0 })));
-      await store.removeTask(t[2]!.id);
-      await store.removeTask(t[0]!.id);
-      same(ids(await store.dueTasks({ now: 0, limit: 10 })), [t[1]!.id], 'second becomes head');
-      await store.removeTask(t[1]!.id);
-      same(ids(await store.dueTasks({ now: 0, limit: 10 })), [t[3]!.id], 'fourth follows');
-      await store.removeTask('missing');
-      same(await store.pendingCount(), 1, 'count after removals');
-      same(ids(await store.listTasks(10)), [t[3]!.id], 'listTasks');
-      return undefined;
-    },
-  },
+  ...scheduleCases,
   {
     name: 'nextInKey and lastTask find neighbours within an ordering key',
     async run(store) {

@@ -12,15 +12,12 @@ import { Connection } from './connection.js';
 import { request, walk } from './idb-helpers.js';
 import type { IndexedDbStoreOptions } from './indexeddb-options.js';
 import { RowAddresses } from './row-addresses.js';
+import { Schedule } from './schedule.js';
 import { foldTally, readTally, TALLY, TALLY_FOLD_AT } from './tally.js';
 import {
   addRows,
-  dueRows,
   HEADS,
-  type HeadRow,
-  isScheduleOf,
   lastRowOf,
-  rehead,
   removeRowBySeq,
   removeRows,
   rowsAfter,
@@ -68,6 +65,7 @@ export class IndexedDbStore implements QnoxLocalStore {
     200,
     200,
   );
+  readonly #schedule: Schedule;
   /** What this store read of the queue recently, so a drain's removals need no reads. */
   readonly #known = new RowAddresses();
   #quarantineListener: ((report: QuarantineReport) => void) | undefined;
@@ -82,6 +80,7 @@ export class IndexedDbStore implements QnoxLocalStore {
     this.#conn = new Connection(this.#name, options, async (names) => {
       if (names.includes(T)) await this.clear({ cache: true, outbox: false });
     });
+    this.#schedule = new Schedule(this.#conn);
   }
 
   get shareKey(): string {
@@ -124,61 +123,13 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async dueTasks(query: { now: number; limit: number }): Promise<TaskRecord[]> {
-    const { now, limit } = query;
-    // One head more than asked tells whether every head due by `now` was read:
-    // then the keys' first tasks alone give the answer, mended or not. So do
-    // the first `limit` heads when all are exact, since a head is never later
-    // than its key's first task; otherwise the heads are mended and read again.
-    const read = await this.#conn.readAll([H, T], (tx) =>
-      dueRows(tx, now, limit + 1, this.#conn.keys()),
-    );
-    const trusted =
-      read.heads.length <= limit ||
-      read.heads.slice(0, limit).every((head, i) => isScheduleOf(head, read.firsts[i]));
-    const { firsts } = trusted ? read : await this.#schedule(now, limit);
-    const due = (firsts.filter((row) => row !== undefined) as TaskRecord[])
-      // Not `<= now`: a row too damaged to say must still reach decoding (quarantine).
-      .filter((row) => !(row.nextAttemptAt > now))
-      .sort(
-        (a, b) =>
-          a.nextAttemptAt - b.nextAttemptAt ||
-          a.createdAt - b.createdAt ||
-          (a.orderingKey < b.orderingKey ? -1 : 1),
-      )
-      .slice(0, limit);
-    const tasks = await this.#decodeAll(due);
+    const tasks = await this.#decodeAll(await this.#schedule.due(query.now, query.limit));
     for (const task of tasks) this.#known.rememberFirst(task);
     return tasks;
   }
 
-  async nextDueAt(): Promise<number | undefined> {
-    return (await this.#schedule(Number.POSITIVE_INFINITY, 1)).heads[0]?.due;
-  }
-
-  /**
-   * The heads due by `now` (at most `limit`) and each key's first task, once
-   * the first `limit` heads are exactly their keys' schedules. Heads that are
-   * not (see `isScheduleOf`) sort first; they are mended, up to 64 a round, and
-   * the heads read again; after 4 rounds (another tab keeps adding them) the
-   * heads are answered as they stand, which can only make a key look due early.
-   */
-  async #schedule(now: number, limit: number): Promise<{ heads: HeadRow[]; firsts: unknown[] }> {
-    for (let round = 1; ; round++) {
-      const read = await this.#conn.readAll([H, T], (tx) =>
-        dueRows(tx, now, round === 1 ? limit : Math.max(limit, 64), this.#conn.keys()),
-      );
-      const exact = (head: HeadRow, i: number) => isScheduleOf(head, read.firsts[i]);
-      if (read.heads.slice(0, limit).every(exact) || round === 4)
-        return { heads: read.heads.slice(0, limit), firsts: read.firsts.slice(0, limit) };
-      await this.#mend(read.heads.filter((head, i) => !exact(head, i)).map((h) => h.orderingKey));
-    }
-  }
-
-  /** Points each key's schedule at its first task again (see `isScheduleOf`). */
-  async #mend(orderingKeys: string[]): Promise<void> {
-    await this.#conn.write([T, H], async (tx) => {
-      for (const key of orderingKeys) await rehead(tx, key, this.#conn.keys());
-    });
+  nextDueAt(): Promise<number | undefined> {
+    return this.#schedule.nextDueAt();
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
