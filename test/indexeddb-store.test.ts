@@ -108,6 +108,9 @@ describe('IndexedDbStore', () => {
         tasks.add({ ...task, headDue: 0 });
         tasks.add(behind);
         tasks.add({ ...other, headDue: 7 });
+        // A fourth write, already delivered: the key generator is ahead of the last seq.
+        tasks.add(sampleTask({ orderingKey: 'gone' })).onsuccess = (event) =>
+          tasks.delete((event.target as IDBRequest<IDBValidKey>).result);
       };
       req.onsuccess = () => {
         req.result.close();
@@ -196,13 +199,23 @@ describe('IndexedDbStore', () => {
     expect(await other.pendingCount()).toBe(1);
     await tab.clear({ cache: false, outbox: true });
     expect(await other.pendingCount()).toBe(0);
+    await other.enqueue(sampleTask({ orderingKey: 'k' }));
+    expect(await tab.pendingCount()).toBe(1);
   });
 
-  it('folds the count rows into one past 16, keeping the count', async () => {
+  it('folds the removal rows into one past 16, keeping the count', async () => {
     const idb = new IDBFactory();
     const store = new IndexedDbStore({ name: 'fold', indexedDB: idb, IDBKeyRange });
     closer.close = () => store.close();
-    for (let i = 0; i < 20; i++) await store.enqueue(sampleTask({ orderingKey: `k${i % 3}` }));
+    const tasks = [];
+    for (let i = 0; i < 40; i++)
+      tasks.push(await store.enqueue(sampleTask({ orderingKey: `k${i % 3}` })));
+    // Each removal its own transaction, so each writes its own row.
+    for (const task of tasks.slice(0, 20)) {
+      const removed = store.removeTask(task.id);
+      store.flush();
+      await removed;
+    }
     const rows = () =>
       new Promise<number>((resolve) => {
         const req = idb.open('fold');

@@ -13,7 +13,7 @@ import { request, walk } from './idb-helpers.js';
 import type { IndexedDbStoreOptions } from './indexeddb-options.js';
 import { RowAddresses } from './row-addresses.js';
 import { Schedule } from './schedule.js';
-import { foldTally, readTally, TALLY, TALLY_FOLD_AT } from './tally.js';
+import { foldTally, readTally, TALLY, TALLY_FOLD_AT, tallyClear } from './tally.js';
 import {
   addRows,
   HEADS,
@@ -49,7 +49,7 @@ export class IndexedDbStore implements QnoxLocalStore {
   readonly #options: IndexedDbStoreOptions;
   readonly #conn: Connection;
   readonly #adds = new GroupCommit<NewTaskRecord, TaskRecord>((inputs) =>
-    this.#conn.write([T, H, TALLY], (tx) => addRows(tx, inputs), 'strict'),
+    this.#conn.write([T, H], (tx) => addRows(tx, inputs), 'strict'),
   );
   /**
    * Removals linger up to 200 ms while they stream in (a batch starting within
@@ -170,11 +170,9 @@ export class IndexedDbStore implements QnoxLocalStore {
     this.#removals.flush();
   }
 
-  /** The sum of the tally's delta rows (see `tally.ts`); past 16 rows, folded in the background. */
+  /** From the last seq and the removal rows (see `tally.ts`); past 16 rows, folded in the background. */
   async pendingCount(): Promise<number> {
-    const { count, rows } = await this.#conn.readAll([TALLY], (tx) =>
-      readTally(tx.objectStore(TALLY)),
-    );
+    const { count, rows } = await this.#conn.readAll([T, TALLY], readTally);
     if (rows > TALLY_FOLD_AT) this.#conn.write([TALLY], foldTally).catch(() => {});
     return count;
   }
@@ -261,14 +259,15 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async clear(options: ClearOptions): Promise<void> {
-    const names = [...(options.cache ? [C] : []), ...(options.outbox ? [T, H, D, TALLY] : [])];
-    if (names.length === 0) return;
+    const cleared = [...(options.cache ? [C] : []), ...(options.outbox ? [T, H, D] : [])];
+    if (cleared.length === 0) return;
     if (options.outbox) this.#known.clear();
     await this.#cacheWrite(null, () =>
       this.#conn.write(
-        names,
+        options.outbox ? [...cleared, TALLY] : cleared,
         async (tx) => {
-          for (const name of names) await request(tx.objectStore(name).clear());
+          if (options.outbox) await tallyClear(tx);
+          for (const name of cleared) await request(tx.objectStore(name).clear());
         },
         'strict',
       ),

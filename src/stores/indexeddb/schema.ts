@@ -1,5 +1,5 @@
 import { StorageError } from '../../errors.js';
-import { addToTally, TALLY } from './tally.js';
+import { recordRemoval, TALLY } from './tally.js';
 
 /** Bump with a new step in {@link upgrade}; old databases are upgraded in place. */
 export const SCHEMA_VERSION = 4;
@@ -35,10 +35,19 @@ export function upgrade(db: IDBDatabase, tx: IDBTransaction, oldVersion: number)
     }
   }
   if (oldVersion < 4) {
-    // v4: the queued count is kept as delta rows (see tally.ts), seeded with what is queued.
+    // v4: the queued count is kept as removal rows (see tally.ts), seeded with
+    // what left the queue before: a probe add reads the key generator.
     db.createObjectStore(TALLY, { autoIncrement: true });
-    const counted = tx.objectStore('tasks').count();
-    counted.onsuccess = () => addToTally(tx, counted.result);
+    if (oldVersion > 0) {
+      const tasks = tx.objectStore('tasks');
+      const probe = tasks.add({ probe: true });
+      const counted = tasks.count();
+      counted.onsuccess = () => {
+        const given = probe.result as number;
+        tasks.delete(given);
+        recordRemoval(tx, given - counted.result + 1, given);
+      };
+    }
   }
 }
 

@@ -1,34 +1,65 @@
 /**
- * The count of queued tasks, kept as rows of signed deltas: an enqueue adds
- * `+n`, a removal `-n`, each a row of its own so no write has to read first.
- * `IDBObjectStore.count()` walks every record in Chromium (~130 ms at 100k
- * queued); summing the deltas costs what the rows since the last compaction
- * cost, and any context may fold them into one.
+ * The count of queued tasks without walking them (`IDBObjectStore.count()`
+ * walks every record in Chromium: ~130 ms at 100k queued), and without a write
+ * at enqueue. Task seqs come from the store's key generator, which hands out
+ * 1, 2, 3… and is reverted when a transaction aborts, and the store never
+ * writes a seq of its own above it: so the tasks ever added are the highest
+ * seq ever given. Removals write rows of how many tasks they removed and the
+ * highest seq among them; queued = max(last seq queued, highest seq removed)
+ * − removed. Any context may fold the rows into one.
  */
 import { request } from './idb-helpers.js';
 
 export const TALLY = 'tally';
+const TASKS = 'tasks';
 
-/** Past this many delta rows, a read folds them into one. */
+/** Past this many removal rows, a read folds them into one. */
 export const TALLY_FOLD_AT = 16;
 
-/** Records `delta` more (or fewer) queued tasks, in `tx`. */
-export function addToTally(tx: IDBTransaction, delta: number): void {
-  if (delta !== 0) tx.objectStore(TALLY).add(delta);
+interface Removal {
+  readonly removed: number;
+  readonly maxSeq: number;
 }
 
-/** The queued count and how many delta rows make it up. */
-export async function readTally(store: IDBObjectStore): Promise<{ count: number; rows: number }> {
-  const deltas = (await request(store.getAll())) as number[];
-  let count = 0;
-  for (const delta of deltas) count += delta;
-  return { count, rows: deltas.length };
+/** Records that `removed` tasks left the queue, the highest of their seqs `maxSeq`. */
+export function recordRemoval(tx: IDBTransaction, removed: number, maxSeq: number): void {
+  if (removed !== 0) tx.objectStore(TALLY).add({ removed, maxSeq } satisfies Removal);
 }
 
-/** Replaces the delta rows by their sum, atomically within `tx`. */
+/** The queued count, the tasks ever added, and how many removal rows there are. */
+export async function readTally(
+  tx: IDBTransaction,
+): Promise<{ count: number; given: number; rows: number }> {
+  const [last, rows] = await Promise.all([
+    request(tx.objectStore(TASKS).openKeyCursor(null, 'prev')),
+    request(tx.objectStore(TALLY).getAll()) as Promise<Removal[]>,
+  ]);
+  const { removed, maxSeq } = sum(rows);
+  const given = Math.max((last?.key as number | undefined) ?? 0, maxSeq);
+  return { count: given - removed, given, rows: rows.length };
+}
+
+/** Replaces the removal rows by their sum, atomically within `tx`. */
 export async function foldTally(tx: IDBTransaction): Promise<void> {
   const store = tx.objectStore(TALLY);
-  const { count } = await readTally(store);
+  const { removed, maxSeq } = sum((await request(store.getAll())) as Removal[]);
   store.clear();
-  addToTally(tx, count);
+  recordRemoval(tx, removed, maxSeq);
+}
+
+/** Before the queue is cleared in `tx`: every task given so far counts as removed. */
+export async function tallyClear(tx: IDBTransaction): Promise<void> {
+  const { given } = await readTally(tx);
+  tx.objectStore(TALLY).clear();
+  recordRemoval(tx, given, given);
+}
+
+function sum(rows: readonly Removal[]): Removal {
+  let removed = 0;
+  let maxSeq = 0;
+  for (const row of rows) {
+    removed += row.removed;
+    maxSeq = Math.max(maxSeq, row.maxSeq);
+  }
+  return { removed, maxSeq };
 }

@@ -1,7 +1,7 @@
 import type { NewTaskRecord, TaskRecord } from '../../outbox/records.js';
 import { request } from './idb-helpers.js';
 import type { RowAddress, RowAddresses } from './row-addresses.js';
-import { addToTally } from './tally.js';
+import { recordRemoval } from './tally.js';
 
 /**
  * The schedule of one ordering key, kept in the `heads` store: when its first
@@ -65,7 +65,6 @@ export async function addRows(
       at: input.createdAt,
     } satisfies HeadRow);
   }
-  addToTally(tx, inputs.length);
   tx.commit?.();
   if (last) seqs[inputs.length - 1] = (await request(last)) as number;
   return inputs.map((input, i) => ({ ...input, seq: seqs[i]! }));
@@ -147,9 +146,10 @@ async function dropRows(
   );
   // Counted as removed now; the rare row that was already gone is given back
   // after its check, so the usual removal needs no round trip more.
-  addToTally(tx, -(certain + checks.length));
+  const maxSeq = Math.max(0, ...deleted);
+  recordRemoval(tx, certain + checks.length, maxSeq);
   const gone = (await Promise.all(checks)).filter((key) => key === undefined).length;
-  addToTally(tx, gone);
+  recordRemoval(tx, -gone, maxSeq);
   await reheads;
   return [...touched.values()].flatMap((seqs) => [...seqs]);
 }
