@@ -3,6 +3,7 @@ import type { StoredBody } from '../outbox/records.js';
 import type { Clock } from '../platform/clock.js';
 import type { AuthGate } from './auth.js';
 import { readBody, toFetchBody } from './body.js';
+import { classifyStatus } from './classify.js';
 import { assertAllowed } from './url.js';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -93,7 +94,7 @@ export class Transport {
       if (body !== undefined) init.body = body;
       const response = await this.deps.fetch(request.url, init);
       const answer = { status: response.status, headers: headersOf(response.headers) };
-      if (onSuccess && response.status >= 200 && response.status < 300) {
+      if (onSuccess && classifyStatus(response.status) === 'success') {
         onSuccess();
         return { ...answer, body: await readBody(response).catch(() => null) };
       }

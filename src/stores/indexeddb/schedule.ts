@@ -5,6 +5,9 @@ import { dueRows, HEADS, type HeadRow, isScheduleOf, rehead, TASKS } from './tas
 const H = HEADS;
 const T = TASKS;
 
+/** Heads in due order, and the first task of each one's key (`undefined` where none). */
+type Heads = { heads: HeadRow[]; firsts: unknown[] };
+
 /**
  * Reads the `heads` store: which keys' first tasks are due. An enqueue marks
  * its key's head due before any time, so a head is never later than its key's
@@ -22,13 +25,8 @@ export class Schedule {
    * otherwise the heads are mended and read again.
    */
   async due(now: number, limit: number): Promise<TaskRecord[]> {
-    const read = await this.conn.readAll([H, T], (tx) =>
-      dueRows(tx, now, limit + 1, this.conn.keys()),
-    );
-    const trusted =
-      read.heads.length <= limit ||
-      read.heads.slice(0, limit).every((head, i) => isScheduleOf(head, read.firsts[i]));
-    const { firsts } = trusted ? read : await this.#exact(now, limit);
+    const read = await this.#read(now, limit + 1);
+    const { firsts } = read.heads.length <= limit ? read : await this.#exact(now, limit, read);
     return (
       (firsts.filter((row) => row !== undefined) as TaskRecord[])
         // Not `<= now`: a row too damaged to say must still reach decoding (quarantine).
@@ -51,14 +49,16 @@ export class Schedule {
    * The heads due by `now` (at most `limit`) and each key's first task, once
    * the first `limit` heads are exactly their keys' schedules. Heads that are
    * not (see `isScheduleOf`) sort first; they are mended, up to 64 a round, and
-   * the heads read again; after 4 rounds (another tab keeps adding them) the
+   * the heads read again (`first`: a read already made stands for the first
+   * round); after 4 rounds (another tab keeps adding them) the
    * heads are answered as they stand, which can only make a key look due early.
    */
-  async #exact(now: number, limit: number): Promise<{ heads: HeadRow[]; firsts: unknown[] }> {
+  async #exact(now: number, limit: number, first?: Heads): Promise<Heads> {
     for (let round = 1; ; round++) {
-      const read = await this.conn.readAll([H, T], (tx) =>
-        dueRows(tx, now, round === 1 ? limit : Math.max(limit, 64), this.conn.keys()),
-      );
+      const read =
+        round === 1
+          ? (first ?? (await this.#read(now, limit)))
+          : await this.#read(now, Math.max(limit, 64));
       const exact = (head: HeadRow, i: number) => isScheduleOf(head, read.firsts[i]);
       if (read.heads.slice(0, limit).every(exact) || round === 4)
         return { heads: read.heads.slice(0, limit), firsts: read.firsts.slice(0, limit) };
@@ -67,5 +67,9 @@ export class Schedule {
         for (const head of stale) await rehead(tx, head.orderingKey, this.conn.keys());
       });
     }
+  }
+
+  #read(now: number, limit: number): Promise<Heads> {
+    return this.conn.readAll([H, T], (tx) => dueRows(tx, now, limit, this.conn.keys()));
   }
 }
