@@ -13,7 +13,9 @@ export type QnoxErrorCode =
   | 'config'
   | 'origin'
   | 'cache-miss'
-  | 'cancelled';
+  | 'cancelled'
+  | 'redirect'
+  | 'callback';
 
 export class QnoxError extends Error {
   readonly code: QnoxErrorCode;
@@ -114,6 +116,28 @@ export class OriginError extends QnoxError {
   }
 }
 
+/**
+ * The server answered with a redirect the library will not follow: to an origin
+ * outside the allow-list (a captive portal, a moved API), one a browser hides
+ * (`opaqueredirect`), a write redirected with a method change, or too many hops.
+ * Nothing was sent to the redirect's target, and a redirect is never a delivery.
+ */
+export class RedirectError extends QnoxError {
+  declare readonly code: 'redirect';
+  readonly status: number;
+  /** Where the server pointed, when it could be read. */
+  readonly location: string | undefined;
+  constructor(status: number, location: string | undefined, why: string) {
+    super(
+      'redirect',
+      `Redirect ${status}${location ? ` to ${location}` : ''} not followed: ${why}`,
+    );
+    this.name = 'RedirectError';
+    this.status = status;
+    this.location = location;
+  }
+}
+
 /** A `cacheOnly` read found nothing cached. */
 export class CacheMissError extends QnoxError {
   declare readonly code: 'cache-miss';
@@ -130,6 +154,40 @@ export class CancelledError extends QnoxError {
     super('cancelled', message);
     this.name = 'CancelledError';
   }
+}
+
+/**
+ * An app callback (`cacheScope`, `invalidates`, `conflictDetector`, `merge`, a
+ * conflict resolver) threw; `callback` names it, `cause` is what it threw. It
+ * fails only the call or write concerned; the engine keeps going.
+ */
+export class CallbackError extends QnoxError {
+  declare readonly code: 'callback';
+  readonly callback: string;
+  constructor(callback: string, cause: unknown) {
+    super('callback', `The ${callback} callback threw: ${String(cause)}`, { cause });
+    this.name = 'CallbackError';
+    this.callback = callback;
+  }
+}
+
+/** `fn`, with whatever it throws (or rejects with) turned into a {@link CallbackError}. */
+export function guarded<A extends unknown[], R>(
+  callback: string,
+  fn: (...args: A) => R,
+): (...args: A) => R {
+  return (...args) => {
+    try {
+      const out = fn(...args);
+      if (out instanceof Promise)
+        return out.catch((cause: unknown) => {
+          throw new CallbackError(callback, cause);
+        }) as R;
+      return out;
+    } catch (cause) {
+      throw new CallbackError(callback, cause);
+    }
+  };
 }
 
 /** True for any library error, also one thrown in another realm. */
@@ -156,4 +214,6 @@ const ERROR_CODES = new Set<string>([
   'origin',
   'cache-miss',
   'cancelled',
+  'redirect',
+  'callback',
 ]);

@@ -11,6 +11,7 @@ export type { SyncReport } from './engine/sync-engine.js';
 export {
   AuthError,
   CacheMissError,
+  CallbackError,
   CancelledError,
   ConfigError,
   ConflictError,
@@ -21,9 +22,11 @@ export {
   OriginError,
   QnoxError,
   type QnoxErrorCode,
+  RedirectError,
   StorageError,
   TimeoutError,
 } from './errors.js';
+export { IN_PROGRESS_PROBLEM } from './http/classify.js';
 export type { FetchLike } from './http/transport.js';
 export type {
   CacheStrategy,

@@ -1,5 +1,5 @@
 import { CacheReader } from './cache/cache-reader.js';
-import { CacheWrites } from './cache/cache-writes.js';
+import { CacheWrites, isWeak } from './cache/cache-writes.js';
 import type { ConflictStrategy } from './conflict/conflict-types.js';
 import { coalesced } from './engine/coalesced.js';
 import { Reachability } from './engine/reachability.js';
@@ -7,12 +7,14 @@ import { Settlements } from './engine/settlements.js';
 import { SyncEngine, type SyncReport } from './engine/sync-engine.js';
 import { CancelledError, ConfigError, isQnoxError, StorageError } from './errors.js';
 import { AuthGate } from './http/auth.js';
+import { checkHeaders } from './http/headers.js';
 import { Transport } from './http/transport.js';
 import { resolveUrl } from './http/url.js';
 import type { GetOptions, MutationOptions, QnoxResponse, QnoxSyncOptions } from './options.js';
 import { type MutationHandle, OutboxWriter } from './outbox/outbox-writer.js';
 import type { DeadLetterRecord, MutationMethod, TaskRecord } from './outbox/records.js';
 import { type ChangeChannel, openChannel } from './platform/broadcast.js';
+import { checkDuration } from './platform/clock.js';
 import { defaultConnectivity } from './platform/connectivity.js';
 import { type ResolvedOptions, resolveOptions, STRATEGIES } from './resolve-options.js';
 import type { SyncEvent } from './status/events.js';
@@ -118,9 +120,13 @@ export class QnoxSync {
         const ifMatch = task.headers['if-match'];
         if (!ifMatch) return task;
         const current = cacheWrites.currentIfMatch(task.url, ifMatch);
-        return current === ifMatch
-          ? task
-          : { ...task, headers: { ...task.headers, 'if-match': current } };
+        if (current === ifMatch) return task;
+        // Our own earlier write left only a weak ETag: no strong validator is known any more.
+        if (isWeak(current)) {
+          const { 'if-match': _dropped, ...rest } = task.headers;
+          return { ...task, headers: rest };
+        }
+        return { ...task, headers: { ...task.headers, 'if-match': current } };
       },
       onAcknowledged: (task, response) => cacheWrites.noteAcknowledged(task, response),
       onDelivered: (task, response) => {
@@ -185,20 +191,21 @@ export class QnoxSync {
 
   /** Reads through the cache by strategy (default `networkFirst`). */
   get<T = unknown>(path: string, options: GetOptions = {}): Promise<QnoxResponse<T>> {
-    this.#assertOpen();
-    if (options.strategy !== undefined && !STRATEGIES.has(options.strategy)) {
-      return Promise.reject(
-        new ConfigError('strategy', `unknown strategy "${String(options.strategy)}"`),
-      );
-    }
-    try {
-      return this.#reader.get<T>(
-        resolveUrl(this.#options.base, path, this.#options.allowed),
-        options,
-      );
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#call(() => {
+      if (options.strategy !== undefined && !STRATEGIES.has(options.strategy))
+        throw new ConfigError('strategy', `unknown strategy "${String(options.strategy)}"`);
+      if (options.timeoutMs !== undefined) checkDuration('timeoutMs', options.timeoutMs);
+      if (options.ttlMs !== undefined && !(options.ttlMs >= 0 && Number.isFinite(options.ttlMs)))
+        throw new ConfigError(
+          'ttlMs',
+          `must be a finite number >= 0, got ${String(options.ttlMs)}`,
+        );
+      const headers = checkHeaders(options.headers);
+      return this.#reader.get<T>(resolveUrl(this.#options.base, path, this.#options.allowed), {
+        ...options,
+        headers,
+      });
+    });
   }
 
   /** The absolute URL a path resolves to (joined to `baseUrl`, origin-checked), as writes and events carry it. */
@@ -228,8 +235,7 @@ export class QnoxSync {
 
   /** Drains what is due now. Concurrent calls share one drain. */
   sync(): Promise<SyncReport> {
-    this.#assertOpen();
-    return this.#engine.sync();
+    return this.#call(() => this.#engine.sync());
   }
 
   /**
@@ -238,8 +244,7 @@ export class QnoxSync {
    * resolves whether the server is reachable. A reachable server starts a drain.
    */
   checkConnectivity(): Promise<boolean> {
-    this.#assertOpen();
-    return this.#reachability.recheck();
+    return this.#call(() => this.#reachability.recheck());
   }
 
   /** Lifts an `authRequired` pause (after the user signed in again) and drains. */
@@ -249,17 +254,17 @@ export class QnoxSync {
 
   /** Queued writes, not counting dead letters; an index count, not a scan. */
   pendingCount(): Promise<number> {
-    return this.#store.pendingCount();
+    return this.#call(() => this.#store.pendingCount());
   }
 
   /** Queued writes in delivery order (at most `limit`), for display. */
   pendingTasks(limit = 100): Promise<TaskRecord[]> {
-    return this.#store.listTasks(limit);
+    return this.#call(() => this.#store.listTasks(limit));
   }
 
   /** Writes the engine gave up on, with reason, attempts and last response. */
   deadLetters(): Promise<DeadLetterRecord[]> {
-    return this.#store.deadLetters();
+    return this.#call(() => this.#store.deadLetters());
   }
 
   /**
@@ -268,13 +273,12 @@ export class QnoxSync {
    * with new `data` it is a new write and gets a new key.
    */
   retryDeadLetter(id: string, edit?: { data: unknown }): Promise<MutationHandle> {
-    this.#assertOpen();
-    return this.#writer.retryDeadLetter(id, edit);
+    return this.#call(() => this.#writer.retryDeadLetter(id, edit));
   }
 
   /** Drops a dead letter for good. */
   async discardDeadLetter(id: string): Promise<void> {
-    await this.#store.removeDeadLetter(id);
+    await this.#call(() => this.#store.removeDeadLetter(id));
     this.#settlements.reject(id, new CancelledError(`Write ${id} was discarded`));
     await this.#engine.refresh();
   }
@@ -285,7 +289,7 @@ export class QnoxSync {
    */
   async clear(options: Partial<ClearOptions> = {}): Promise<void> {
     const resolved = { cache: options.cache ?? true, outbox: options.outbox ?? false };
-    await this.#store.clear(resolved);
+    await this.#call(() => this.#store.clear(resolved));
     if (resolved.outbox) {
       // Reads that started before the wipe must not send what it removed.
       this.#engine.forgetReadAhead();
@@ -296,7 +300,9 @@ export class QnoxSync {
 
   /** Deletes cache entries older than TTL + `maxStaleMs`; returns how many. */
   purgeExpiredCache(): Promise<number> {
-    return this.#store.purgeExpiredCache(this.#options.clock.now(), this.#options.maxStaleMs);
+    return this.#call(() =>
+      this.#store.purgeExpiredCache(this.#options.clock.now(), this.#options.maxStaleMs),
+    );
   }
 
   /**
@@ -323,12 +329,17 @@ export class QnoxSync {
     data: unknown,
     options: MutationOptions,
   ): Promise<MutationHandle> {
-    this.#assertOpen();
-    return this.#writer.write(method, path, data, options);
+    return this.#call(() => this.#writer.write(method, path, data, options ?? {}));
   }
 
-  #assertOpen(): void {
-    if (this.#disposed) throw new CancelledError('Client disposed');
+  /** Every public call fails the same way: a rejected promise with a typed error, never a synchronous throw. */
+  #call<T>(run: () => Promise<T>): Promise<T> {
+    if (this.#disposed) return Promise.reject(new CancelledError('Client disposed'));
+    try {
+      return run();
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 }
 

@@ -2,11 +2,11 @@ import { collectionOf } from './cache/cache-writes.js';
 import type { ConflictDetector, ConflictStrategy } from './conflict/conflict-types.js';
 import { type MergeInput, mergeJson } from './conflict/merge-json.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './engine/backoff.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, guarded } from './errors.js';
 import type { FetchLike } from './http/transport.js';
 import { parseBaseUrl, resolveUrl } from './http/url.js';
 import type { CacheStrategy, QnoxSyncOptions } from './options.js';
-import { type Clock, systemClock } from './platform/clock.js';
+import { type Clock, checkDuration, MAX_TIMER_MS, systemClock } from './platform/clock.js';
 
 export const STRATEGIES = new Set<CacheStrategy>([
   'networkFirst',
@@ -42,6 +42,7 @@ export interface ResolvedOptions {
 export function resolveOptions(options: QnoxSyncOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null)
     throw new ConfigError('options', 'an options object is required');
+  checkShapes(options);
   const base = parseBaseUrl(options.baseUrl);
   const allowed = allowedOrigins(base, options.allowedOrigins ?? []);
   const strategy = options.cacheStrategy ?? 'networkFirst';
@@ -60,18 +61,21 @@ export function resolveOptions(options: QnoxSyncOptions): ResolvedOptions {
     probeUrl: resolveUrl(base, options.probeUrl ?? base.href, allowed),
     retry: validateRetry(options.retry),
     concurrency: positiveInt('concurrency', options.concurrency ?? 4),
-    timeoutMs: positive('timeoutMs', options.timeoutMs ?? 30_000),
+    timeoutMs: checkDuration('timeoutMs', options.timeoutMs ?? 30_000),
     ttlMs: nonNegative('cacheTtlMs', options.cacheTtlMs ?? 300_000),
     maxStaleMs: nonNegative('maxStaleMs', options.maxStaleMs ?? 604_800_000),
     strategy,
     fetch: (input, init) => fetchImpl(input, init),
-    scope: typeof scope === 'function' ? scope : () => scope,
+    scope: typeof scope === 'function' ? guarded('cacheScope', scope) : () => scope,
     clock: options.clock ?? systemClock,
     conflictStrategy: validateConflict('conflictStrategy', options.conflictStrategy ?? 'park'),
-    conflictDetector: options.conflictDetector,
-    merge: options.merge ?? ((input) => mergeJson(input, { tieBreaker })),
+    conflictDetector:
+      options.conflictDetector && guarded('conflictDetector', options.conflictDetector),
+    merge: options.merge
+      ? guarded('merge', options.merge)
+      : (input) => mergeJson(input, { tieBreaker }),
     maxConflictRounds: positiveInt('maxConflictRounds', options.maxConflictRounds ?? 3),
-    invalidates: options.invalidates ?? collectionOf,
+    invalidates: options.invalidates ? guarded('invalidates', options.invalidates) : collectionOf,
     coalesce: options.coalesce ?? false,
   };
 }
@@ -90,6 +94,11 @@ function validateRetry(retry: Partial<RetryPolicy> | undefined): RetryPolicy {
   const merged = { ...DEFAULT_RETRY, ...retry };
   nonNegative('retry.baseDelayMs', merged.baseDelayMs);
   nonNegative('retry.maxDelayMs', merged.maxDelayMs);
+  if (merged.maxDelayMs > MAX_TIMER_MS)
+    throw new ConfigError(
+      'retry.maxDelayMs',
+      `must be at most ${MAX_TIMER_MS} ms (about 24.8 days)`,
+    );
   positiveInt('retry.maxAttempts', merged.maxAttempts);
   if (merged.maxDelayMs < merged.baseDelayMs) {
     throw new ConfigError('retry.maxDelayMs', 'must not be smaller than retry.baseDelayMs');
@@ -98,27 +107,63 @@ function validateRetry(retry: Partial<RetryPolicy> | undefined): RetryPolicy {
 }
 
 function allowedOrigins(base: URL, extra: readonly string[]): ReadonlySet<string> {
+  if (!Array.isArray(extra)) throw new ConfigError('allowedOrigins', 'must be an array of origins');
   const set = new Set([base.origin]);
   for (const origin of extra) {
+    let url: URL;
     try {
-      set.add(new URL(origin).origin);
+      url = new URL(origin);
     } catch {
       throw new ConfigError('allowedOrigins', `"${origin}" is not an absolute URL`);
     }
+    // An opaque origin ("null": data:, blob:, file:) would match every other opaque one.
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new ConfigError('allowedOrigins', `"${origin}" must be an http(s) origin`);
+    set.add(url.origin);
   }
   return set;
+}
+
+/** Methods an option object must have, and options that must be functions: a wrong shape fails here, not at first use. */
+const SHAPES: Record<string, readonly string[]> = {
+  clock: ['now', 'setTimeout', 'clearTimeout'],
+  connectivity: ['isOnline', 'subscribe'],
+  store: ['init', 'enqueue', 'dueTasks', 'nextDueAt', 'updateTask', 'removeTask', 'pendingCount'],
+};
+const FUNCTIONS = [
+  'authTokenProvider',
+  'refreshToken',
+  'fetch',
+  'conflictDetector',
+  'merge',
+  'invalidates',
+  'random',
+] as const;
+
+function checkShapes(options: QnoxSyncOptions): void {
+  const bag = options as unknown as Record<string, unknown>;
+  for (const [option, methods] of Object.entries(SHAPES)) {
+    const value = bag[option] as Record<string, unknown> | undefined;
+    if (value === undefined) continue;
+    const missing = methods.filter((m) => typeof value?.[m] !== 'function');
+    if (typeof value !== 'object' || value === null || missing.length > 0)
+      throw new ConfigError(
+        option,
+        `must be an object with ${methods.join(', ')} (missing ${missing.join(', ')})`,
+      );
+  }
+  for (const option of FUNCTIONS) {
+    if (bag[option] !== undefined && typeof bag[option] !== 'function')
+      throw new ConfigError(option, `must be a function, got ${typeof bag[option]}`);
+  }
+  const scope = bag.cacheScope;
+  if (scope !== undefined && typeof scope !== 'string' && typeof scope !== 'function')
+    throw new ConfigError('cacheScope', 'must be a string or a function returning one');
 }
 
 function nonNegative(option: string, value: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new ConfigError(option, `must be a finite number >= 0, got ${String(value)}`);
-  }
-  return value;
-}
-
-function positive(option: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new ConfigError(option, `must be a finite number > 0, got ${String(value)}`);
   }
   return value;
 }

@@ -85,40 +85,98 @@ describe('encryption at rest', () => {
       { headers: { 'x-note': 'CANARY-HEADER' } },
     );
     await sync.get('/CANARY-GET');
+    // An optimistic layer keeps the body it replaced: that must be sealed too.
+    server.editItem('7', { note: 'CANARY-BEFORE' });
+    await sync.get('/items/7');
+    await sync.patch('/items/7', { note: 'x' }, { optimistic: () => ({ note: 'x' }) });
     const dump = await dumpDatabase(factory, 'canary');
     expect(dump.length).toBeGreaterThan(200);
     expect(dump).not.toMatch(/CANARY/);
   });
 
-  it('a wrongly keyed store quarantines what it cannot read and reports it, without crashing', async () => {
+  it('a wrong passphrase or key fails the open with a typed error and touches nothing; the right one delivers all', async () => {
     const server = new TestServer();
     const baseUrl = await server.start();
     const shared = new MemoryStore();
+    const right = { passphrase: 'right', iterations: 1_000 };
     const writer = await QnoxSync.create({
       baseUrl,
-      store: encryptedStore(shared, { key: await newKey() }),
+      store: encryptedStore(shared, right),
       clock: new ManualClock(),
       autoSync: false,
     });
-    await writer.post('/streams/a', { n: 1 });
+    for (let n = 0; n < 3; n++) await writer.post('/streams/a', { n });
+    await writer.dispose();
     const clock = new ManualClock();
-    const reader = await QnoxSync.create({
-      baseUrl,
-      store: encryptedStore(shared, { key: await newKey() }),
-      clock,
-    });
+    const wrong = { passphrase: 'wrong', iterations: 1_000 };
+    await expect(
+      QnoxSync.create({ baseUrl, store: encryptedStore(shared, wrong), clock }),
+    ).rejects.toMatchObject({ code: 'config', option: 'passphrase' });
+    await expect(
+      QnoxSync.create({ baseUrl, store: encryptedStore(shared, { key: await newKey() }), clock }),
+    ).rejects.toMatchObject({ code: 'config', option: 'key' });
+    expect(await shared.deadLetterCount()).toBe(0);
+    expect(await shared.pendingCount()).toBe(3);
+    const reader = await QnoxSync.create({ baseUrl, store: encryptedStore(shared, right), clock });
     closer.close = async () => {
       await reader.dispose();
       await server.stop();
     };
-    const events: string[] = [];
-    reader.events.subscribe((e) => events.push(e.type));
     await drainAll(reader, clock);
+    expect(server.streams.get('a')).toEqual([0, 1, 2]);
+  });
+
+  it('a tampered record is quarantined and reported; its neighbours still go out', async () => {
+    const server = new TestServer();
+    const baseUrl = await server.start();
+    const shared = new MemoryStore();
+    const options = { key: await newKey() };
+    const clock = new ManualClock();
+    const sync = await QnoxSync.create({
+      baseUrl,
+      store: encryptedStore(shared, options),
+      clock,
+      autoSync: false,
+    });
+    closer.close = async () => {
+      await sync.dispose();
+      await server.stop();
+    };
+    const bad = await sync.post('/streams/a', { n: 1 });
+    bad.result.catch(() => {});
+    await sync.post('/streams/b', { n: 2 });
+    const row = await shared.getTask(bad.id);
+    await shared.updateTask({ ...row!, body: { kind: 'text', value: 'AAAA.BBBB' } });
+    const events: string[] = [];
+    sync.events.subscribe((e) => events.push(e.type));
+    await drainAll(sync, clock);
     expect(events).toContain('quarantined');
-    expect(server.effects).toHaveLength(0);
-    const [dead] = await reader.deadLetters();
+    expect(server.streams.get('b')).toEqual([2]);
+    const [dead] = await sync.deadLetters();
     expect(dead?.reason).toBe('quarantined');
-    await expect(reader.retryDeadLetter(dead!.task.id)).rejects.toMatchObject({ code: 'storage' });
+    await expect(sync.retryDeadLetter(dead!.task.id)).rejects.toMatchObject({ code: 'storage' });
+  });
+
+  it('quarantine is reversible: a quarantined write that reads again can be retried and delivered', async () => {
+    const server = new TestServer();
+    const baseUrl = await server.start();
+    const store = new MemoryStore();
+    const clock = new ManualClock();
+    const sync = await QnoxSync.create({ baseUrl, store, clock, autoSync: false });
+    closer.close = async () => {
+      await sync.dispose();
+      await server.stop();
+    };
+    const write = await sync.post('/streams/q', { n: 9 });
+    write.result.catch(() => {});
+    const task = await store.getTask(write.id);
+    await store.addDeadLetter({ v: 1, task: task!, reason: 'quarantined', failedAt: clock.now() });
+    const again = await sync.retryDeadLetter(write.id);
+    expect(again.idempotencyKey).toBe(write.idempotencyKey);
+    await drainAll(sync, clock);
+    expect((await again.result).status).toBe(201);
+    expect(server.streams.get('q')).toEqual([9]);
+    expect(await sync.deadLetters()).toEqual([]);
   });
 
   it('rejects a key that is not AES-GCM with a config error', async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { encryptedStore, QnoxSync } from '../src/index.js';
 import { SqliteStore } from '../src/node.js';
 import { ManualClock, runStoreConformance } from '../src/testing/index.js';
@@ -90,12 +90,58 @@ describe('SqliteStore', () => {
       timeout: 5_000,
     });
     const db = new Database(path);
-    db.prepare('INSERT INTO qnox_lock (slot, owner, pid) VALUES (1, ?, ?)').run(
-      `${gone.stdout}:x`,
+    db.prepare('INSERT INTO qnox_lock (slot, owner, pid, renewed_at) VALUES (1, ?, ?, ?)').run(
+      'crashed',
       Number(gone.stdout),
+      Date.now(),
     );
     db.close();
     expect(await store.acquireDrainLock()).toBe(true);
+    await store.close();
+  });
+
+  for (const [who, pid] of [
+    ['this very pid (PID 1 in a restarted container)', process.pid],
+    ['a live unrelated process', process.ppid],
+  ] as const) {
+    it(`a stale lock row whose pid is now ${who} is taken over once its lease ran out`, async () => {
+      const path = join(dir, `reused-pid-${pid}.sqlite`);
+      const store = new SqliteStore({ path });
+      await store.init();
+      const db = new Database(path);
+      const claim = db.prepare(
+        'INSERT OR REPLACE INTO qnox_lock (slot, owner, pid, renewed_at) VALUES (1, ?, ?, ?)',
+      );
+      // Fresh: a live holder is respected.
+      claim.run('someone-else', pid, Date.now());
+      expect(await store.acquireDrainLock()).toBe(false);
+      // Its lease ran out (the holder crashed long ago): taken over, whoever has the pid now.
+      claim.run('someone-else', pid, Date.now() - 31_000);
+      db.close();
+      expect(await store.acquireDrainLock()).toBe(true);
+      await store.close();
+    });
+  }
+
+  it('a drainer whose lock was taken over stops sending (holdsDrainLock turns false)', async () => {
+    const path = join(dir, 'lost-lock.sqlite');
+    let now = Date.now();
+    const store = new SqliteStore({ path });
+    await store.init();
+    expect(await store.acquireDrainLock()).toBe(true);
+    expect(store.holdsDrainLock()).toBe(true);
+    const db = new Database(path);
+    db.prepare('UPDATE qnox_lock SET owner = ? WHERE slot = 1').run('taker');
+    db.close();
+    now += 6_000;
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(now);
+    try {
+      expect(store.holdsDrainLock()).toBe(false);
+      expect(await store.acquireDrainLock()).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
     await store.close();
   });
 
@@ -122,6 +168,9 @@ describe('SqliteStore', () => {
     await a.sync();
     for (let i = 0; i < 10; i++) await (i % 2 ? a : b).post('/streams/shared', { n: i });
     expect((await b.sync()).delivered).toBe(0);
+    // B cannot send while A holds the file: never "idle" with writes due.
+    expect(b.onSyncStatus.value.phase).toBe('backoff');
+    expect(b.onSyncStatus.value.nextRetryAt).not.toBeNull();
     await drainAll(a, clockA);
     expect(server.streams.get('shared')).toEqual([...Array(10).keys()]);
     await a.dispose();
@@ -149,6 +198,57 @@ describe('SqliteStore', () => {
     await store.removeTask(task.id);
     expect(await store.pendingCount()).toBe(0);
     await store.close();
+  });
+
+  it('a fresh file opened by two processes at once: both open it (the busy timeout covers schema set-up)', async () => {
+    const { spawn } = await import('node:child_process');
+    const driver = new URL('../dist/node.js', import.meta.url).href;
+    const open = (path: string) =>
+      new Promise<number | null>((resolve) => {
+        const proc = spawn(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `const { SqliteStore } = await import(${JSON.stringify(driver)}); const s = new SqliteStore({ path: ${JSON.stringify(path)} }); await s.init(); await s.close();`,
+          ],
+          { stdio: ['ignore', 'ignore', 'inherit'] },
+        );
+        proc.on('exit', resolve);
+      });
+    const codes: (number | null)[] = [];
+    for (let round = 0; round < 8; round++) {
+      const path = join(dir, `race-${round}.sqlite`);
+      codes.push(...(await Promise.all([open(path), open(path), open(path)])));
+    }
+    expect(codes.every((code) => code === 0)).toBe(true);
+  });
+
+  it('clear() leaves no old body in the file or its WAL (secure_delete and a checkpoint)', async () => {
+    const { readFileSync, existsSync } = await import('node:fs');
+    const path = join(dir, 'wiped.sqlite');
+    const server = new TestServer();
+    const baseUrl = await server.start();
+    const clock = new ManualClock();
+    const sync = await QnoxSync.create({
+      baseUrl,
+      store: new SqliteStore({ path }),
+      clock,
+      autoSync: false,
+    });
+    closer.close = async () => {
+      await sync.dispose();
+      await server.stop();
+    };
+    await sync.get('/CANARYCACHEDBODY');
+    await sync.post('/streams/a', { secret: 'CANARYQUEUEDBODY' });
+    await sync.clear({ cache: true, outbox: true });
+    const bytes = [path, `${path}-wal`]
+      .filter((file) => existsSync(file))
+      .map((file) => readFileSync(file).toString('latin1'))
+      .join('');
+    expect(bytes.length).toBeGreaterThan(0);
+    expect(bytes).not.toMatch(/CANARY/);
   });
 
   it('creates the folders of a new database file', async () => {

@@ -4,12 +4,19 @@ import { bodyData } from '../http/body.js';
 import { classifyStatus } from '../http/classify.js';
 import type { Transport } from '../http/transport.js';
 import type { CacheStrategy, GetOptions, QnoxResponse } from '../options.js';
-import { type CacheRecord, RECORD_VERSION } from '../outbox/records.js';
+import { type CacheRecord, decodeCache, RECORD_VERSION } from '../outbox/records.js';
 import type { Clock } from '../platform/clock.js';
 import type { SyncEvent } from '../status/events.js';
 import type { Emitter } from '../status/subscribable.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
-import { cacheKey, forbidsStorage } from './cache-key.js';
+import {
+  cacheKey,
+  forbidsStorage,
+  mustRevalidate,
+  sameVariant,
+  storableHeaders,
+  varyValues,
+} from './cache-key.js';
 
 export interface CacheReaderDeps {
   readonly store: QnoxLocalStore;
@@ -34,7 +41,12 @@ export class CacheReader {
     const key = cacheKey(this.deps.scope(), 'GET', url);
     if (strategy === 'networkOnly') return this.#network<T>(url, key, undefined, options, false);
 
-    const cached = await this.deps.store.getCache(key);
+    const stored = await this.#readCache(key);
+    // Another variant (`Vary`) is no answer to this request, though its optimistic layers still show.
+    const cached =
+      stored && (stored.pending?.length || sameVariant(stored.vary, options.headers ?? {}))
+        ? stored
+        : undefined;
     const fresh = cached !== undefined && cached.expiresAt > this.deps.clock.now();
     // Until its writes are acknowledged, an optimistic entry is what the user should see.
     if (cached?.pending?.length) return this.#hit<T>(cached);
@@ -61,6 +73,22 @@ export class CacheReader {
     } catch (error) {
       if (cached && canFallBack(error)) return this.#hit<T>(cached);
       throw error;
+    }
+  }
+
+  /** A cached entry that cannot be read is dropped and reported: it is only a copy, the network has the original. */
+  async #readCache(key: string): Promise<CacheRecord | undefined> {
+    try {
+      const raw = await this.deps.store.getCache(key);
+      return raw === undefined ? undefined : decodeCache(raw);
+    } catch (error) {
+      if (isQnoxError(error) && error.code !== 'storage') throw error;
+      await this.deps.store.deleteCache(key).catch(() => {});
+      this.deps.events.emit({
+        type: 'quarantined',
+        reason: (error as Error).message ?? String(error),
+      });
+      return undefined;
     }
   }
 
@@ -116,7 +144,9 @@ export class CacheReader {
     }
     reachability.reportSuccess();
     const now = clock.now();
-    const expiresAt = now + (options.ttlMs ?? this.deps.ttlMs);
+    const expiresAt = mustRevalidate(response.headers)
+      ? now
+      : now + (options.ttlMs ?? this.deps.ttlMs);
     if (response.status === 304 && cached) {
       const renewed: CacheRecord = { ...cached, storedAt: now, expiresAt };
       await store.putCache(renewed);
@@ -138,15 +168,17 @@ export class CacheReader {
     if (outcome === 'auth') throw new AuthError(`Server answered 401 to GET ${url}`);
     if (outcome !== 'success') throw new HttpError(view);
     if (keep && !forbidsStorage(response.headers)) {
+      const vary = varyValues(response.headers, options.headers ?? {});
       await store.putCache({
         v: RECORD_VERSION,
         key,
         url,
         status: response.status,
-        headers: response.headers,
+        headers: storableHeaders(response.headers),
         body: response.body,
         storedAt: now,
         expiresAt,
+        ...(vary ? { vary } : {}),
       });
     }
     return {
@@ -162,6 +194,7 @@ export class CacheReader {
 
 function canFallBack(error: unknown): boolean {
   if (!isQnoxError(error)) return false;
-  if (error.code === 'network' || error.code === 'timeout') return true;
+  if (error.code === 'network' || error.code === 'timeout' || error.code === 'redirect')
+    return true;
   return error instanceof HttpError && classifyStatus(error.response.status) === 'retry';
 }

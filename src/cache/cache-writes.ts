@@ -5,7 +5,7 @@ import { normalizeUrl } from '../http/url.js';
 import { type CacheRecord, RECORD_VERSION, type TaskRecord } from '../outbox/records.js';
 import type { Clock } from '../platform/clock.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
-import { cacheKey } from './cache-key.js';
+import { cacheKey, storableHeaders } from './cache-key.js';
 
 export interface CacheWritesDeps {
   readonly store: QnoxLocalStore;
@@ -36,7 +36,8 @@ export class CacheWrites {
     const entry = await this.#entry(url);
     if (!entry) return { headers: {} };
     const headers: Record<string, string> = {};
-    if (entry.headers.etag) headers['if-match'] = entry.headers.etag;
+    // If-Match compares strongly (RFC 9110): a weak ETag cannot be a write's precondition.
+    if (entry.headers.etag && !isWeak(entry.headers.etag)) headers['if-match'] = entry.headers.etag;
     else if (entry.headers['last-modified'])
       headers['if-unmodified-since'] = entry.headers['last-modified'];
     // With optimistic layers on top, the server's version is the body before the first layer.
@@ -94,7 +95,8 @@ export class CacheWrites {
     } else if (representation) {
       await this.#put(task.url, response.status, response.headers, response.body);
     } else if (entry) {
-      await this.deps.store.putCache(expired(entry));
+      // The delivered write's layer goes, whatever the answer carried; the copy is stale now.
+      await this.deps.store.putCache({ ...expired(entry), pending });
     }
     for (const other of stale) {
       if (other && !other.pending?.length) await this.deps.store.putCache(expired(other));
@@ -133,7 +135,7 @@ export class CacheWrites {
       key: cacheKey(this.deps.scope(), 'GET', url),
       url,
       status,
-      headers,
+      headers: storableHeaders(headers),
       body,
       storedAt: now,
       expiresAt: now + this.deps.ttlMs,
@@ -151,4 +153,9 @@ export function collectionOf(url: string): string[] {
   const parent = u.pathname.replace(/\/[^/]+\/?$/, '');
   if (parent === u.pathname || parent === '') return [];
   return [`${u.origin}${parent}`];
+}
+
+/** A weak validator (`W/"…"`): usable for `If-None-Match`, never for `If-Match`. */
+export function isWeak(etag: string): boolean {
+  return /^\s*W\//.test(etag);
 }

@@ -1,4 +1,11 @@
-import { ConflictError, HttpError, isQnoxError, type QnoxError } from '../errors.js';
+import {
+  CallbackError,
+  ConflictError,
+  guarded,
+  HttpError,
+  isQnoxError,
+  type QnoxError,
+} from '../errors.js';
 import { bodyData, encodeBody } from '../http/body.js';
 import type { Transport } from '../http/transport.js';
 import type { TaskRecord } from '../outbox/records.js';
@@ -26,7 +33,7 @@ export interface ConflictDeps {
   readonly perCall: Map<string, ConflictStrategy>;
   readonly newId: () => string;
   readonly update: (task: TaskRecord) => Promise<void>;
-  readonly park: (task: TaskRecord, error: ConflictError) => Promise<void>;
+  readonly park: (task: TaskRecord, error: QnoxError) => Promise<void>;
   readonly serverWins: (
     task: TaskRecord,
     error: ConflictError,
@@ -56,17 +63,37 @@ export class ConflictHandler {
       return { retry: isQnoxError(cause) ? cause : error };
     }
     const local = localVersion(task, current.data);
-    const decision: ConflictDecision =
-      typeof strategy === 'function'
-        ? await strategy({
-            task: summarize(task),
-            status: error.response.status,
-            base: task.base,
-            local,
-            server: current.data,
-            serverEtag: current.etag,
-          })
-        : strategy;
+    let decision: ConflictDecision;
+    let body: unknown;
+    try {
+      decision =
+        typeof strategy === 'function'
+          ? await guarded(
+              'conflict resolver',
+              strategy,
+            )({
+              task: summarize(task),
+              status: error.response.status,
+              base: task.base,
+              local,
+              server: current.data,
+              serverEtag: current.etag,
+            })
+          : strategy;
+      if (decision === 'client-wins') body = task.body?.value;
+      else if (decision !== 'park' && decision !== 'server-wins') {
+        const merged =
+          decision === 'merge'
+            ? this.deps.merge({ base: task.base, local, server: current.data })
+            : decision.body;
+        body = task.method === 'PATCH' ? diffMergePatch(current.data, merged) : merged;
+      }
+    } catch (thrown) {
+      // The app's resolver failed: the write is parked with that error, never dropped.
+      this.#report(task, error, 'park', current.data);
+      await this.deps.park(task, isQnoxError(thrown) ? thrown : new CallbackError('merge', thrown));
+      return undefined;
+    }
     this.#report(
       task,
       error,
@@ -75,15 +102,6 @@ export class ConflictHandler {
     );
     if (decision === 'park') return void (await this.deps.park(task, error));
     if (decision === 'server-wins') return void (await this.deps.serverWins(task, error, current));
-    let body: unknown;
-    if (decision === 'client-wins') body = task.body?.value;
-    else {
-      const merged =
-        decision === 'merge'
-          ? this.deps.merge({ base: task.base, local, server: current.data })
-          : decision.body;
-      body = task.method === 'PATCH' ? diffMergePatch(current.data, merged) : merged;
-    }
     await this.deps.update(this.#resend(task, body, current, rounds));
     return undefined;
   }
@@ -137,8 +155,9 @@ export class ConflictHandler {
     }
     if (current.etag) headers['if-match'] = current.etag;
     const encoded = task.method === 'DELETE' ? undefined : encodeBody(body);
-    const { body: _old, ...rest } = task;
-    // The refused attempt had no effect, and the new one carries a different body: a new key.
+    const { body: _old, sentAt: _sent, inFlightAt: _inFlight, ...rest } = task;
+    // The refused attempt had no effect, and the new one carries a different body: a new key,
+    // of which nothing has left yet.
     return {
       ...rest,
       ...(encoded ? { body: encoded } : {}),

@@ -7,9 +7,10 @@ import {
   NetworkError,
   OriginError,
   type QnoxError,
+  StorageError,
 } from '../errors.js';
 import { bodyData } from '../http/body.js';
-import { classifyStatus, parseRetryAfter } from '../http/classify.js';
+import { classifyStatus, isInProgress, parseRetryAfter } from '../http/classify.js';
 import type { Transport, WireResponse } from '../http/transport.js';
 import type { TaskRecord } from '../outbox/records.js';
 
@@ -17,12 +18,16 @@ import type { TaskRecord } from '../outbox/records.js';
 export type Verdict =
   | { readonly kind: 'delivered'; readonly response: WireResponse }
   | { readonly kind: 'retry'; readonly error: QnoxError; readonly retryAfterMs?: number }
+  /** Retry later without charging an attempt: the server is still processing this very key. */
+  | { readonly kind: 'in-progress'; readonly error: HttpError; readonly retryAfterMs?: number }
   | { readonly kind: 'unreachable'; readonly error: NetworkError }
   | { readonly kind: 'auth'; readonly error: AuthError }
   | { readonly kind: 'conflict'; readonly error: ConflictError }
   | { readonly kind: 'precondition'; readonly error: HttpError }
   | { readonly kind: 'permanent'; readonly error: HttpError | OriginError }
-  | { readonly kind: 'cancelled'; readonly error: QnoxError };
+  | { readonly kind: 'cancelled'; readonly error: QnoxError }
+  /** The task itself cannot be sent (a damaged record: its URL or headers are unusable). */
+  | { readonly kind: 'damaged'; readonly error: StorageError };
 
 /**
  * Sends a task once, with its idempotency key, and classifies the answer.
@@ -52,11 +57,33 @@ export async function deliver(
     if (error instanceof NetworkError) return { kind: 'unreachable', error };
     // The allow-list changed since this write was queued: it must never go out.
     if (error instanceof OriginError) return { kind: 'permanent', error };
-    if (isQnoxError(error) && error.code === 'timeout') return { kind: 'retry', error };
-    if (isQnoxError(error)) return { kind: 'cancelled', error };
-    throw error;
+    // A redirect is never a delivery: a captive portal passes, so the write is retried;
+    // so is a write whose token could not be had (the provider threw).
+    if (
+      isQnoxError(error) &&
+      (error.code === 'timeout' || error.code === 'redirect' || error.code === 'auth')
+    )
+      return { kind: 'retry', error };
+    if (isQnoxError(error) && error.code === 'cancelled') return { kind: 'cancelled', error };
+    return {
+      kind: 'damaged',
+      error: new StorageError(`Write ${task.id} cannot be sent: its record is damaged`, {
+        cause: error,
+      }),
+    };
   }
   const view = toErrorResponse(response);
+  // The same key is still being processed (another sender's request, or our own timed-out one): wait, never a conflict.
+  if (isInProgress(response.status, response.headers, view.data)) {
+    const retryAfterMs = parseRetryAfter(response.headers['retry-after'], now());
+    const error = new HttpError(
+      view,
+      'The server is still processing this write (409 in progress)',
+    );
+    return retryAfterMs === undefined
+      ? { kind: 'in-progress', error }
+      : { kind: 'in-progress', error, retryAfterMs };
+  }
   switch (classifyStatus(response.status)) {
     case 'success':
       return { kind: 'delivered', response };

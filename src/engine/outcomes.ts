@@ -2,7 +2,14 @@ import type { CurrentVersion } from '../conflict/conflict-handler.js';
 import { ConflictHandler } from '../conflict/conflict-handler.js';
 import type { ConflictDetector, ConflictStrategy } from '../conflict/conflict-types.js';
 import type { MergeInput } from '../conflict/merge-json.js';
-import { type AuthError, ConflictError, type QnoxError } from '../errors.js';
+import {
+  type AuthError,
+  type CallbackError,
+  ConflictError,
+  isQnoxError,
+  type QnoxError,
+  StorageError,
+} from '../errors.js';
 import { bodyData } from '../http/body.js';
 import type { Transport, WireResponse } from '../http/transport.js';
 import type { QnoxResponse } from '../options.js';
@@ -68,7 +75,7 @@ export class Outcomes {
       serverWins: async (task, error, current) => {
         await deps.store.removeTask(task.id);
         this.#countDown();
-        await deps.onAbandoned(task, current);
+        await this.#upkeep(() => deps.onAbandoned(task, current));
         deps.settlements.reject(task.id, error);
       },
     });
@@ -82,19 +89,27 @@ export class Outcomes {
     switch (verdict.kind) {
       case 'delivered': {
         const view = toErrorResponse(verdict.response);
-        if (this.deps.conflictDetector?.(view))
-          return this.#conflict(task, new ConflictError(view));
+        if (this.#detectsConflict(view)) return this.#conflict(task, new ConflictError(view));
         return this.#delivered(task, verdict.response, early);
       }
       case 'unreachable':
         if (await reachability.confirm()) return this.retry(task, verdict.error);
         // The network failed, not the task: no attempt is charged, it goes first on reconnect.
-        await store.updateTask({ ...task, lastError: errorInfo(verdict.error) });
+        await store.updateTask({ ...answered(task), lastError: errorInfo(verdict.error) });
         status.update({ lastError: verdict.error });
         events.emit({ type: 'offline', error: verdict.error });
         return;
       case 'retry':
         return this.retry(task, verdict.error, verdict.retryAfterMs);
+      case 'in-progress':
+        // Uncharged, but never sooner than the first backoff: a server that keeps answering
+        // "in progress" (with Retry-After: 0, say) must not be hammered.
+        return this.retry(
+          task,
+          verdict.error,
+          Math.max(verdict.retryAfterMs ?? 0, this.deps.retry.baseDelayMs),
+          false,
+        );
       case 'auth':
         return this.deps.pause(verdict.error);
       case 'conflict':
@@ -108,15 +123,32 @@ export class Outcomes {
         return this.deadLetter(task, 'rejected', verdict.error);
       case 'cancelled':
         return;
+      case 'damaged':
+        this.deps.events.emit({ type: 'quarantined', id: task.id, reason: verdict.error.message });
+        return this.deadLetter(task, 'quarantined', verdict.error);
     }
   }
 
-  async retry(task: TaskRecord, error: QnoxError, retryAfterMs?: number): Promise<void> {
-    const attempts = task.attempts + 1;
-    const failed: TaskRecord = { ...task, attempts, lastError: errorInfo(error) };
-    if (attempts >= this.deps.retry.maxAttempts)
-      return this.deadLetter(failed, 'max-attempts', error);
-    const delayMs = retryAfterMs ?? backoffDelay(attempts, this.deps.retry, this.deps.random);
+  /** `charge`: false when the attempt failed through no fault of the write (its key is still being processed). */
+  async retry(
+    task: TaskRecord,
+    error: QnoxError,
+    retryAfterMs?: number,
+    charge = true,
+  ): Promise<void> {
+    const attempts = task.attempts + (charge ? 1 : 0);
+    const failed: TaskRecord = { ...answered(task), attempts, lastError: errorInfo(error) };
+    if (charge && attempts >= this.deps.retry.maxAttempts)
+      return this.deadLetter(
+        failed,
+        error.code === 'redirect' ? 'redirected' : 'max-attempts',
+        error,
+      );
+    // A server's Retry-After is honoured up to maxDelayMs: an absurd value must not park a write for years.
+    const delayMs = Math.min(
+      retryAfterMs ?? backoffDelay(Math.max(1, attempts), this.deps.retry, this.deps.random),
+      this.deps.retry.maxDelayMs,
+    );
     const nextAttemptAt = this.deps.clock.now() + delayMs;
     await this.deps.store.updateTask({ ...failed, nextAttemptAt });
     this.tally.retried++;
@@ -143,9 +175,39 @@ export class Outcomes {
     this.tally.deadLettered++;
     this.#countDown(1);
     this.deps.status.update({ lastError: error });
-    await this.deps.onAbandoned(task);
+    await this.#upkeep(() => this.deps.onAbandoned(task));
     this.deps.events.emit({ type: 'dead-lettered', task: summarize(task), reason, error });
     this.deps.settlements.reject(task.id, error);
+  }
+
+  /** A throwing detector cannot turn a 2xx into a conflict: the write counts as delivered, the failure is reported. */
+  #detectsConflict(view: ReturnType<typeof toErrorResponse>): boolean {
+    try {
+      return this.deps.conflictDetector?.(view) === true;
+    } catch (error) {
+      this.#callbackFailed(error);
+      return false;
+    }
+  }
+
+  /** Cache upkeep and rollbacks run app callbacks; their failure must not keep a `result` from settling. */
+  async #upkeep(run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      this.#callbackFailed(error);
+    }
+  }
+
+  #callbackFailed(error: unknown): void {
+    const typed = isQnoxError(error)
+      ? error
+      : new StorageError('Cache upkeep failed', { cause: error });
+    this.deps.events.emit(
+      typed.code === 'callback'
+        ? { type: 'callback-error', error: typed as CallbackError }
+        : { type: 'storage-error', error: typed },
+    );
   }
 
   async #conflict(task: TaskRecord, error: ConflictError): Promise<void> {
@@ -160,7 +222,7 @@ export class Outcomes {
     reachability.reportSuccess();
     this.#countDown();
     status.update({ lastSyncAt: clock.now(), lastError: null });
-    await this.deps.onDelivered(task, response);
+    await this.#upkeep(() => this.deps.onDelivered(task, response));
     events.emit({ type: 'sent', task: summarize(task), status: response.status });
     settlements.resolve(task.id, early?.result ?? toResult(response));
   }
@@ -187,6 +249,12 @@ export function toResult(response: WireResponse): QnoxResponse {
     stale: false,
     pendingWrites: false,
   };
+}
+
+/** The task once its request's fate is stored: no longer in anyone's hands (the mark `sentAt` stays). */
+function answered(task: TaskRecord): TaskRecord {
+  const { inFlightAt: _done, ...rest } = task;
+  return rest;
 }
 
 function errorInfo(error: QnoxError): { code: string; message: string; status?: number } {

@@ -23,6 +23,7 @@ export class Reachability {
   #probing = false;
   #timer: TimerHandle | undefined;
   #probeAttempt = 0;
+  #disposed = false;
   readonly #unsubscribe: () => void;
 
   constructor(private readonly deps: ReachabilityDeps) {
@@ -56,7 +57,7 @@ export class Reachability {
 
   /** A request failed without an answer: is the server reachable right now? */
   confirm(): Promise<boolean> {
-    if (!this.#platformOnline) return Promise.resolve(false);
+    if (!this.#platformOnline || this.#disposed) return Promise.resolve(false);
     this.#checking ??= this.#runProbe();
     return this.#checking;
   }
@@ -74,6 +75,7 @@ export class Reachability {
   }
 
   dispose(): void {
+    this.#disposed = true;
     this.#unsubscribe();
     this.#clearTimer();
   }
@@ -101,6 +103,8 @@ export class Reachability {
 
   #scheduleProbe(): void {
     this.#clearTimer();
+    // A probe that was in flight at dispose() must not start the next one.
+    if (this.#disposed) return;
     const delay = Math.min(
       this.deps.probeMaxDelayMs,
       this.deps.probeDelayMs * 2 ** this.#probeAttempt,

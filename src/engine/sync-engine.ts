@@ -9,6 +9,9 @@ import { ReadAhead } from './read-ahead.js';
 /** How often a client whose store is drained by another process looks again. */
 const LOCK_RETRY_MS = 5_000;
 
+/** Verdicts after which a write is no longer queued under its key (delivered or dead-lettered). */
+const SETTLED = new Set<Verdict['kind']>(['delivered', 'permanent', 'damaged']);
+
 /** What one `sync()` did. */
 export interface SyncReport {
   readonly delivered: number;
@@ -44,6 +47,8 @@ export class SyncEngine {
   #timer: TimerHandle | undefined;
   readonly #outcomes: Outcomes;
   readonly #inFlight = new Set<string>();
+  /** Writes this engine marked as sent: their in-flight window is its own. */
+  readonly #sentHere = new Set<string>();
   /** Task ids changed outside the drain (coalescing): Infinity while held, else the epoch of the change. */
   readonly #touched = new Map<string, number>();
   #epoch = 0;
@@ -114,8 +119,11 @@ export class SyncEngine {
     await this.#running?.catch(() => {});
   }
 
-  /** Re-reads the counts the status shows, and schedules the next due write. */
-  async refresh(): Promise<void> {
+  /**
+   * Re-reads the counts the status shows, and schedules the next due write.
+   * Resolves true when writes whose due time lay beyond a clock jump were made due.
+   */
+  async refresh(): Promise<boolean> {
     const { store, clock, status } = this.deps;
     const [pending, deadLetters, nextDue] = await Promise.all([
       store.pendingCount(),
@@ -123,12 +131,15 @@ export class SyncEngine {
       store.nextDueAt(),
     ]);
     const now = clock.now();
+    const mended = nextDue !== undefined && (await this.#mendSkew(nextDue, now));
+    const due = mended ? now : nextDue;
     status.update({
       pending,
       deadLetters,
-      nextRetryAt: nextDue !== undefined && nextDue > now ? nextDue : null,
+      nextRetryAt: due !== undefined && due > now ? due : null,
     });
-    this.#schedule(nextDue);
+    this.#schedule(due);
+    return mended;
   }
 
   #canSend(): boolean {
@@ -152,11 +163,13 @@ export class SyncEngine {
         this.#lockTimer();
         return { ...tally };
       }
-      for (;;) {
+      // One more pass after a clock-jump repair, not a loop: the repaired writes are due now.
+      for (let mendedBefore = false; ; ) {
         this.#served = this.#requested;
         await this.#loop();
-        await this.refresh();
-        if (this.#served === this.#requested || !this.#canSend()) break;
+        const mended: boolean = (await this.refresh()) && !mendedBefore;
+        mendedBefore ||= mended;
+        if ((this.#served === this.#requested && !mended) || !this.#canSend()) break;
       }
     } catch (error) {
       this.#storageFault(error);
@@ -210,10 +223,16 @@ export class SyncEngine {
     );
     let task = first;
     let bookkeeping: Promise<void> = Promise.resolve();
+    let previousAck: Promise<unknown> = Promise.resolve();
     this.#inFlight.add(task.id);
     try {
       for (;;) {
         ahead.fill();
+        // A precondition follows the previous write's answer (its new ETag): wait for it in full.
+        if (task.headers['if-match'] !== undefined) await previousAck;
+        const marked = await this.#markSent(task);
+        if (!marked || this.#disposed || !this.#holdsLock()) break;
+        task = marked;
         const current = task;
         let onDelivered!: () => void;
         const delivered = new Promise<boolean>((resolve) => {
@@ -236,10 +255,15 @@ export class SyncEngine {
         }
         const acked = verdict.then((v) => this.#acknowledge(current, v, ahead.active, removed));
         acked.catch(() => {});
+        previousAck = acked.catch(() => {});
         // A write stays "in flight" until its outcome is stored: until then it still
         // looks queued and untried, and nothing (coalescing, cancelling) may touch it.
         bookkeeping = bookkeeping
-          .then(async () => this.#outcomes.apply(current, await verdict, await acked))
+          .then(async () => {
+            const outcome = await verdict;
+            await this.#outcomes.apply(current, outcome, await acked);
+            if (SETTLED.has(outcome.kind)) this.#sentHere.delete(current.id);
+          })
           .finally(() => {
             if (current !== task) this.#inFlight.delete(current.id);
           });
@@ -258,6 +282,32 @@ export class SyncEngine {
     } finally {
       this.#inFlight.delete(task.id);
     }
+  }
+
+  /**
+   * Invariant 2: before each request leaves, the write is durably marked as
+   * possibly delivered (with the time it left), so a crash, `dispose()` or a
+   * dropped connection mid-request can never let it be coalesced, cancelled or
+   * edited under its old key. A write marked by another sender (a closed tab, a
+   * crashed process) may still be in that sender's hands: its key waits out
+   * that request's window (its timeout) before this sender repeats it.
+   */
+  async #markSent(task: TaskRecord): Promise<TaskRecord | undefined> {
+    const now = this.deps.clock.now();
+    if (task.inFlightAt !== undefined && !this.#sentHere.has(task.id)) {
+      // Never beyond maxDelayMs: a due time further ahead would read as a clock jump.
+      const window = Math.min(task.timeoutMs ?? this.deps.timeoutMs, this.deps.retry.maxDelayMs);
+      const until = Math.min(task.inFlightAt, now) + window;
+      if (until > now) {
+        // Not ours to repeat yet: the key waits (status `backoff`) and the scheduler brings it back.
+        await this.deps.store.updateTask({ ...task, nextAttemptAt: until });
+        return undefined;
+      }
+    }
+    const marked = { ...task, sentAt: task.sentAt ?? now, inFlightAt: now };
+    await this.deps.store.updateTask(marked);
+    this.#sentHere.add(task.id);
+    return marked;
   }
 
   /**
@@ -297,6 +347,21 @@ export class SyncEngine {
     );
   }
 
+  /**
+   * A due time further ahead than any delay the engine sets (`maxDelayMs`) means
+   * the wall clock went back since it was stored: such heads are made due now
+   * (a rare repair, up to 64 a pass). True when any was.
+   */
+  async #mendSkew(nextDue: number, now: number): Promise<boolean> {
+    const horizon = now + this.deps.retry.maxDelayMs;
+    if (nextDue <= horizon) return false;
+    const heads = await this.deps.store.dueTasks({ now: Number.MAX_SAFE_INTEGER, limit: 64 });
+    for (const task of heads)
+      if (task.nextAttemptAt > horizon)
+        await this.deps.store.updateTask({ ...task, nextAttemptAt: now });
+    return true;
+  }
+
   /** Another context may have taken over since this drain began. */
   #holdsLock(): boolean {
     return this.deps.store.holdsDrainLock?.() !== false;
@@ -322,6 +387,8 @@ export class SyncEngine {
 
   #lockTimer(): void {
     this.#clearTimer();
+    // Writes wait on another drainer, not on nothing: the status says when this client looks again.
+    this.deps.status.update({ nextRetryAt: this.deps.clock.now() + LOCK_RETRY_MS });
     if (this.#disposed || !this.deps.autoSync) return;
     this.#timer = this.deps.clock.setTimeout(() => {
       this.#timer = undefined;

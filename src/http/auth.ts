@@ -1,3 +1,6 @@
+import { AuthError, isQnoxError } from '../errors.js';
+import { isHeaderValue } from './headers.js';
+
 /** The auth part of the options, as the engine needs it. */
 export interface AuthOptions {
   readonly authTokenProvider?:
@@ -25,11 +28,28 @@ export class AuthGate {
     return this.options.refreshToken !== undefined;
   }
 
-  /** The Authorization value, or `undefined`; synchronous when no provider is set. */
+  /**
+   * The Authorization value, or `undefined`; synchronous when no provider is set.
+   * A provider that throws, or returns what cannot be a header value (a token
+   * ending in a newline, say), rejects with an {@link AuthError}: it fails the
+   * request concerned, never the network as a whole.
+   */
   header(): Promise<string | undefined> | undefined {
     const provider = this.options.authTokenProvider;
     if (!provider) return undefined;
-    return Promise.resolve(provider()).then((token) => (token ? `Bearer ${token}` : undefined));
+    return new Promise<unknown>((resolve) => resolve(provider())).then(
+      (token) => {
+        if (token === null || token === undefined || token === '') return undefined;
+        if (typeof token !== 'string' || !isHeaderValue(token))
+          throw new AuthError(
+            'authTokenProvider returned a token that is not a valid header value',
+          );
+        return `Bearer ${token}`;
+      },
+      (cause: unknown) => {
+        throw isQnoxError(cause) ? cause : new AuthError('authTokenProvider failed', { cause });
+      },
+    );
   }
 
   /** Resolves true when a request sent at `sentGeneration` is worth sending again. */

@@ -21,13 +21,45 @@ export function classifyStatus(status: number): Outcome {
 
 /**
  * `Retry-After` as a delay in ms from `now`: delta-seconds or an HTTP-date.
- * Unparseable values are ignored (`undefined`), past dates mean "now".
+ * Anything else (fractions, signs, bare numbers Date.parse would take for a
+ * year) is ignored (`undefined`); past dates mean "now". The result is finite;
+ * the engine caps it by `retry.maxDelayMs`.
  */
 export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
   if (!value) return undefined;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  if (/^\d+$/.test(trimmed)) {
+    const ms = Number(trimmed) * 1000;
+    return Number.isFinite(ms) ? ms : Number.MAX_SAFE_INTEGER;
+  }
+  // An HTTP-date always names its day or month; a bare number here is not one.
+  if (!/^[a-z]{3}/i.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
+}
+
+/**
+ * The problem `type` an Idempotency-Key server (this package's server half among
+ * them) answers with, as a 409, while a request with the same key is still
+ * being processed: retry later, it is no conflict.
+ */
+export const IN_PROGRESS_PROBLEM = 'urn:qnox-offline-sync:problem:idempotency-key-in-progress';
+
+/**
+ * A 409 that says "this key is still being processed" (the in-progress problem
+ * type, or any 409 carrying `Retry-After`) rather than "the resource changed".
+ */
+export function isInProgress(
+  status: number,
+  headers: Readonly<Record<string, string>>,
+  data: unknown,
+): boolean {
+  if (status !== 409) return false;
+  if (headers['retry-after'] !== undefined) return true;
+  return (
+    typeof data === 'object' &&
+    data !== null &&
+    (data as { type?: unknown }).type === IN_PROGRESS_PROBLEM
+  );
 }

@@ -1,9 +1,16 @@
-import { CancelledError, NetworkError, TimeoutError } from '../errors.js';
+import {
+  CancelledError,
+  isQnoxError,
+  NetworkError,
+  RedirectError,
+  TimeoutError,
+} from '../errors.js';
 import type { StoredBody } from '../outbox/records.js';
 import type { Clock } from '../platform/clock.js';
 import type { AuthGate } from './auth.js';
 import { readBody, toFetchBody } from './body.js';
 import { classifyStatus } from './classify.js';
+import { checkHeaders } from './headers.js';
 import { assertAllowed } from './url.js';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -57,10 +64,10 @@ export class Transport {
     return this.#attempt(request, onSuccess);
   }
 
-  /** True when the server answered anything at all (a connectivity probe). */
+  /** True when the server answered anything at all (a connectivity probe); redirects are not followed. */
   async reach(url: string, timeoutMs: number): Promise<boolean> {
     try {
-      await this.#attempt({ method: 'HEAD', url, headers: {}, timeoutMs });
+      await this.#attempt({ method: 'HEAD', url, headers: {}, timeoutMs }, undefined, false);
       return true;
     } catch {
       return false;
@@ -73,12 +80,20 @@ export class Transport {
     for (const controller of this.#controllers) controller.abort();
   }
 
-  async #attempt(request: WireRequest, onSuccess?: () => void): Promise<WireResponse> {
+  async #attempt(
+    request: WireRequest,
+    onSuccess?: () => void,
+    follow = true,
+  ): Promise<WireResponse> {
     if (this.#closed) throw new CancelledError('Client disposed');
-    const headers: Record<string, string> = { ...request.headers };
-    const pending = this.deps.auth.header();
-    const authorization = pending === undefined ? undefined : await pending;
-    if (authorization) headers.authorization = authorization;
+    // Checked at the call already; a stored record may still have been damaged since.
+    const headers = checkHeaders(request.headers);
+    // A probe only asks whether the server answers; a caller's own Authorization (a GET) wins.
+    if (follow && !hasHeader(headers, 'authorization')) {
+      const pending = this.deps.auth.header();
+      const authorization = pending === undefined ? undefined : await pending;
+      if (authorization) headers.authorization = authorization;
+    }
     const { body, contentType } = toFetchBody(request.body);
     if (contentType && !hasHeader(headers, 'content-type')) headers['content-type'] = contentType;
 
@@ -90,9 +105,22 @@ export class Transport {
     }, request.timeoutMs);
     this.#controllers.add(controller);
     try {
-      const init: RequestInit = { method: request.method, headers, signal: controller.signal };
+      // Redirects are never left to fetch: each hop is checked here before anything goes out.
+      const init: RequestInit = {
+        method: request.method,
+        headers,
+        signal: controller.signal,
+        redirect: 'manual',
+      };
       if (body !== undefined) init.body = body;
-      const response = await this.deps.fetch(request.url, init);
+      let url = request.url;
+      let response: Response;
+      for (let hop = 0; ; hop++) {
+        response = await this.deps.fetch(url, init);
+        if (!follow || !isRedirect(response)) break;
+        url = nextHop(request.method, url, response, hop);
+        await response.body?.cancel().catch(() => {});
+      }
       const answer = { status: response.status, headers: headersOf(response.headers) };
       if (onSuccess && classifyStatus(response.status) === 'success') {
         onSuccess();
@@ -102,12 +130,51 @@ export class Transport {
     } catch (error) {
       if (timedOut) throw new TimeoutError(request.timeoutMs);
       if (this.#closed) throw new CancelledError('Client disposed');
+      if (isQnoxError(error) && error.code === 'redirect') throw error;
       throw new NetworkError(`Request to ${request.url} failed`, { cause: error });
     } finally {
       this.deps.clock.clearTimeout(timer);
       this.#controllers.delete(controller);
     }
   }
+}
+
+const MAX_HOPS = 5;
+
+function isRedirect(response: Response): boolean {
+  return (
+    response.type === 'opaqueredirect' ||
+    (response.status >= 300 && response.status < 400 && response.status !== 304)
+  );
+}
+
+/**
+ * The URL of the next hop, or a {@link RedirectError}: only a same-origin hop
+ * is followed, a write only when it keeps its method and body (307, 308), and
+ * at most {@link MAX_HOPS} of them. A browser hides the target of a manual
+ * redirect (`opaqueredirect`), so there no redirect can be followed safely.
+ */
+function nextHop(method: string, url: string, response: Response, hop: number): string {
+  const { status } = response;
+  const location = response.headers.get('location') ?? undefined;
+  if (response.type === 'opaqueredirect' || location === undefined)
+    throw new RedirectError(status, undefined, 'its target cannot be read');
+  let target: URL;
+  try {
+    target = new URL(location, url);
+  } catch {
+    throw new RedirectError(status, location, 'its target is not a URL');
+  }
+  if (target.origin !== new URL(url).origin)
+    throw new RedirectError(status, target.href, 'it leads to another origin');
+  const keepsMethod = status === 307 || status === 308;
+  if (!keepsMethod && method !== 'GET' && method !== 'HEAD')
+    throw new RedirectError(status, target.href, `it would turn the ${method} into a GET`);
+  if (!keepsMethod && status !== 301 && status !== 302 && status !== 303)
+    throw new RedirectError(status, target.href, 'the status is not a redirect to follow');
+  if (hop + 1 >= MAX_HOPS) throw new RedirectError(status, target.href, 'too many redirects');
+  target.hash = '';
+  return target.href;
 }
 
 function headersOf(headers: Headers): Record<string, string> {

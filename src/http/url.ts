@@ -1,6 +1,6 @@
 import { ConfigError, OriginError } from '../errors.js';
 
-/** Validates `baseUrl`: absolute http(s), returned without a trailing slash. */
+/** Validates `baseUrl`: absolute http(s), without credentials, returned without a trailing slash. */
 export function parseBaseUrl(baseUrl: unknown): URL {
   if (typeof baseUrl !== 'string' || baseUrl === '') {
     throw new ConfigError(
@@ -17,6 +17,8 @@ export function parseBaseUrl(baseUrl: unknown): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigError('baseUrl', `"${baseUrl}" must use http or https`);
   }
+  if (url.username || url.password)
+    throw new ConfigError('baseUrl', 'must not carry credentials (use authTokenProvider)');
   url.pathname = url.pathname.replace(/\/+$/, '');
   url.search = '';
   url.hash = '';
@@ -25,16 +27,34 @@ export function parseBaseUrl(baseUrl: unknown): URL {
 
 /**
  * Joins a call's path to `baseUrl`, or checks an absolute URL against the
- * allowed origins. Throws {@link OriginError} before anything is sent.
+ * allowed origins, and returns it normalised (dot segments resolved). Throws
+ * {@link OriginError} before anything is sent, and a `ConfigError('path')` for
+ * a path that is not a string, carries credentials (they would be stored with
+ * the write) or climbs out of `baseUrl`'s path with `..`.
  */
-export function resolveUrl(base: URL, path: string, allowedOrigins: ReadonlySet<string>): string {
+export function resolveUrl(base: URL, path: unknown, allowedOrigins: ReadonlySet<string>): string {
+  if (typeof path !== 'string') throw new ConfigError('path', 'must be a string');
   if (/^[a-z][a-z\d+.-]*:/i.test(path) || path.startsWith('//')) {
-    const url = new URL(path, base);
-    if (!allowedOrigins.has(url.origin)) throw new OriginError(url.href);
+    let url: URL;
+    try {
+      url = new URL(path, base);
+    } catch {
+      throw new ConfigError('path', `"${path}" is not a valid URL`);
+    }
+    if (url.username || url.password)
+      throw new ConfigError('path', 'must not carry credentials (use authTokenProvider)');
+    if (!allowedOrigins.has(url.origin) || url.origin === 'null') throw new OriginError(url.href);
     return url.href;
   }
   const suffix = path.startsWith('/') ? path : `/${path}`;
-  return `${base.origin}${base.pathname.replace(/\/+$/, '')}${suffix}`;
+  const prefix = base.pathname.replace(/\/+$/, '');
+  const url = new URL(`${base.origin}${prefix}${suffix}`);
+  if (
+    !(url.pathname === prefix || url.pathname.startsWith(`${prefix}/`)) ||
+    url.origin !== base.origin
+  )
+    throw new ConfigError('path', `"${path}" leaves the base path ${prefix || '/'}`);
+  return url.href;
 }
 
 /** Throws {@link OriginError} unless the URL's origin is allowed (checked again at send time). */

@@ -1,7 +1,9 @@
 import { ConfigError } from '../errors.js';
 import { encodeBody } from '../http/body.js';
+import { checkHeaders, isHeaderValue } from '../http/headers.js';
 import { pathOf } from '../http/url.js';
 import type { MutationOptions } from '../options.js';
+import { checkDuration } from '../platform/clock.js';
 import { type MutationMethod, type NewTaskRecord, RECORD_VERSION } from './records.js';
 
 export interface BuildContext {
@@ -21,30 +23,37 @@ export function buildTask(
   const orderingKey =
     options.orderingKey ??
     (context.defaultOrderingKey === 'path' ? pathOf(url) : context.defaultOrderingKey);
-  if (orderingKey === '') throw new ConfigError('orderingKey', 'must not be empty');
-  if (options.idempotencyKey !== undefined && options.idempotencyKey.trim() === '') {
-    throw new ConfigError('idempotencyKey', 'must not be empty');
-  }
-  if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
-    throw new ConfigError('timeoutMs', 'must be a positive number of milliseconds');
-  }
-  for (const name of Object.keys(options.headers ?? {})) {
-    if (name.toLowerCase() === 'authorization') {
+  if (typeof orderingKey !== 'string' || orderingKey === '')
+    throw new ConfigError('orderingKey', 'must be a non-empty string');
+  if (options.timeoutMs !== undefined) checkDuration('timeoutMs', options.timeoutMs);
+  const headers = checkHeaders(options.headers);
+  let idempotencyKey = options.idempotencyKey;
+  for (const name of Object.keys(headers)) {
+    const lower = name.toLowerCase();
+    if (lower === 'authorization') {
       throw new ConfigError(
         'headers',
         'authorization is added at send time by authTokenProvider and never stored',
       );
     }
+    // The key travels once: a caller's header is the key (as if passed as `idempotencyKey`).
+    if (lower === 'idempotency-key') {
+      if (idempotencyKey !== undefined && idempotencyKey !== headers[name])
+        throw new ConfigError('headers', 'Idempotency-Key differs from the idempotencyKey option');
+      idempotencyKey = headers[name];
+      delete headers[name];
+    }
   }
-  const body = encodeBody(snapshot(data));
+  if (idempotencyKey !== undefined) checkIdempotencyKey(idempotencyKey);
+  const body = encodeBody(snapshotBody(data));
   const id = context.newId();
   return {
     v: RECORD_VERSION,
     id,
-    idempotencyKey: options.idempotencyKey ?? context.newId(),
+    idempotencyKey: idempotencyKey ?? context.newId(),
     method,
     url,
-    headers: { ...options.headers },
+    headers,
     ...(body ? { body } : {}),
     orderingKey,
     createdAt: context.now,
@@ -56,10 +65,15 @@ export function buildTask(
 
 /**
  * Copies the body as JSON would send it, so a caller mutating its object after
- * enqueue cannot change a queued write, and unstorable data fails now, not at send.
+ * enqueue cannot change a queued write, and data JSON would mangle fails now
+ * with a `ConfigError('data')` instead of reaching the server as `{}` or `null`.
+ * Accepted: a string (sent as text), or a JSON value of plain objects, arrays,
+ * finite numbers, booleans and null; a `Date` inside it goes out as its ISO
+ * string, as `JSON.stringify` writes it.
  */
-function snapshot(data: unknown): unknown {
+export function snapshotBody(data: unknown): unknown {
   if (data === undefined || typeof data === 'string') return data;
+  assertJsonValue(data, 'data', true);
   let json: string | undefined;
   try {
     json = JSON.stringify(data);
@@ -68,4 +82,43 @@ function snapshot(data: unknown): unknown {
   }
   if (json === undefined) throw new ConfigError('data', 'must be a JSON value or a string');
   return JSON.parse(json);
+}
+
+function assertJsonValue(value: unknown, at: string, top: boolean, depth = 0): void {
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value))
+      throw new ConfigError(
+        'data',
+        `${at} is ${value}, which JSON cannot carry (it would be sent as null)`,
+      );
+    return;
+  }
+  if (typeof value !== 'object')
+    throw new ConfigError('data', `${at} is a ${typeof value}, which JSON cannot carry`);
+  if (depth > 256) throw new ConfigError('data', `${at} is nested too deeply`);
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) assertJsonValue(item, `${at}[${i}]`, false, depth + 1);
+    return;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (!top && value instanceof Date) return;
+  if (proto !== Object.prototype && proto !== null) {
+    const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+    throw new ConfigError(
+      'data',
+      `${at} is a ${kind}, which JSON would mangle; send a plain object, an array or a string`,
+    );
+  }
+  for (const [key, item] of Object.entries(value))
+    if (item !== undefined) assertJsonValue(item, `${at}.${key}`, false, depth + 1);
+}
+
+/** What the Idempotency-Key header may carry: 1 to 255 characters a header value may hold. */
+function checkIdempotencyKey(key: unknown): void {
+  if (typeof key !== 'string' || key.trim() === '' || key.length > 255 || !isHeaderValue(key))
+    throw new ConfigError(
+      'idempotencyKey',
+      'must be a string of 1 to 255 characters without line breaks (Latin-1)',
+    );
 }

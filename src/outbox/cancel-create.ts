@@ -3,7 +3,7 @@ import { normalizeUrl } from '../http/url.js';
 import type { QnoxResponse } from '../options.js';
 import { summarize } from '../status/events.js';
 import type { WriterDeps } from './outbox-writer.js';
-import type { TaskRecord } from './records.js';
+import { mayHaveReachedServer, type TaskRecord } from './records.js';
 
 /** What a DELETE that cancelled a local create resolves with: answered here, nothing was sent. */
 const CANCELLED_CREATE: QnoxResponse = {
@@ -31,18 +31,18 @@ export async function cancelLocalCreate(
 ): Promise<QnoxResponse | undefined> {
   const { store, engine } = deps;
   const creator = await store.getTask(creatorId);
-  if (!creator || creator.attempts > 0) return undefined;
+  if (!creator || mayHaveReachedServer(creator)) return undefined;
   const target = normalizeUrl(url);
   // A rare, app-driven operation: one scan of the queue for the resource's writes.
   const queued = await store.listTasks(await store.pendingCount());
   const related = queued.filter((t) => t.id !== creator.id && normalizeUrl(t.url) === target);
-  if (related.some((t) => t.attempts > 0)) return undefined;
+  if (related.some(mayHaveReachedServer)) return undefined;
   const dropped: TaskRecord[] = [];
   for (const task of [creator, ...related]) {
     const gone = await engine.hold(task.id, async () => {
       // Held, it cannot go out; it may have gone out (and been removed) since it was read.
       const still = await store.getTask(task.id);
-      if (!still || still.attempts > 0) return false;
+      if (!still || mayHaveReachedServer(still)) return false;
       await store.removeTask(task.id);
       return true;
     });

@@ -1,7 +1,7 @@
 import { applyMergePatch, isPlainObject } from '../conflict/merge-json.js';
 import { encodeBody } from '../http/body.js';
 import { normalizeUrl } from '../http/url.js';
-import type { NewTaskRecord, TaskRecord } from './records.js';
+import { mayHaveReachedServer, type NewTaskRecord, type TaskRecord } from './records.js';
 
 /** How a new write combines with the last queued write of its ordering key. */
 export type Coalescing =
@@ -13,10 +13,11 @@ export type Coalescing =
 /**
  * PATCH after PATCH composes the merge patches, PATCH after PUT patches the PUT
  * body, PUT replaces a PUT or PATCH, DELETE supersedes a PUT or PATCH. Only a
- * write that was never attempted may change: one that was sent may have taken effect.
+ * write that never left may change: one that was sent may have taken effect.
  */
 export function coalesce(last: TaskRecord, next: NewTaskRecord): Coalescing | undefined {
-  if (last.attempts > 0 || normalizeUrl(last.url) !== normalizeUrl(next.url)) return undefined;
+  if (mayHaveReachedServer(last) || normalizeUrl(last.url) !== normalizeUrl(next.url))
+    return undefined;
   if (last.method !== 'PUT' && last.method !== 'PATCH') return undefined;
   if (next.method === 'DELETE') return { kind: 'supersede' };
   const headers = { ...next.headers, ...pick(last.headers, ['if-match', 'if-unmodified-since']) };

@@ -11,10 +11,10 @@ import { type SyncEvent, summarize } from '../status/events.js';
 import type { Emitter } from '../status/subscribable.js';
 import type { StatusController } from '../status/sync-status.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
-import { buildTask } from './build-task.js';
+import { buildTask, snapshotBody } from './build-task.js';
 import { cancelLocalCreate } from './cancel-create.js';
 import { coalesce } from './coalesce.js';
-import type { MutationMethod, NewTaskRecord, TaskRecord } from './records.js';
+import { decodeTask, type MutationMethod, type NewTaskRecord, type TaskRecord } from './records.js';
 
 /** What `post/put/patch/delete` resolve with, once the write is durably queued. */
 export interface MutationHandle {
@@ -104,20 +104,25 @@ export class OutboxWriter {
   async retryDeadLetter(id: string, edit?: { data: unknown }): Promise<MutationHandle> {
     const dead = (await this.deps.store.deadLetters()).find((d) => d.task.id === id);
     if (!dead) throw new ConfigError('id', `no dead letter with id ${id}`);
-    if (dead.reason === 'quarantined')
+    // Quarantine is reversible: once the record reads again (a store repaired, the right key), it may go.
+    if (dead.reason === 'quarantined' && !isReadable(dead.task))
       throw new StorageError(`Write ${id} is quarantined: its record cannot be read`);
     const {
       seq: _seq,
       lastError: _lastError,
       body: oldBody,
       conflictRounds: _rounds,
+      sentAt,
+      inFlightAt: _inFlight,
       ...rest
     } = dead.task;
-    const body = edit ? encodeBody(edit.data) : oldBody;
+    const body = edit ? encodeBody(snapshotBody(edit.data)) : oldBody;
     // Enqueue before removing: a crash in between leaves a duplicate with the same key, never a lost write.
     const task = await this.#enqueue({
       ...rest,
       ...(body ? { body } : {}),
+      // An edited write is a new write under a new key: nothing of it has left yet.
+      ...(sentAt !== undefined && !edit ? { sentAt } : {}),
       idempotencyKey: edit ? crypto.randomUUID() : dead.task.idempotencyKey,
       attempts: 0,
       nextAttemptAt: this.deps.options.clock.now(),
@@ -132,7 +137,11 @@ export class OutboxWriter {
     if (!last || !plan) return undefined;
     if (plan.kind === 'merge') {
       const done = await this.deps.engine.hold(last.id, async () => {
-        await this.deps.store.updateTask(plan.task);
+        // Read again under the hold: it may have left (and been marked) since it was read.
+        const still = await this.deps.store.getTask(last.id);
+        const fresh = still && coalesce(still, record);
+        if (fresh?.kind !== 'merge') return false;
+        await this.deps.store.updateTask(fresh.task);
         return true;
       });
       if (!done) return undefined;
@@ -174,5 +183,14 @@ export class OutboxWriter {
     this.deps.engine.kick();
     this.deps.onQueued();
     return { id: task.id, idempotencyKey: task.idempotencyKey, result };
+  }
+}
+
+function isReadable(task: TaskRecord): boolean {
+  try {
+    decodeTask(task);
+    return URL.canParse(task.url);
+  } catch {
+    return false;
   }
 }

@@ -57,4 +57,6 @@ export type SyncEvent =
   | { readonly type: 'cache-hit'; readonly url: string; readonly stale: boolean }
   | { readonly type: 'cache-miss'; readonly url: string }
   | { readonly type: 'storage-error'; readonly error: QnoxError }
+  /** An app callback threw where no call could carry the error (cache upkeep after a delivery, a conflict detector). */
+  | { readonly type: 'callback-error'; readonly error: QnoxError & { readonly callback: string } }
   | { readonly type: 'quarantined'; readonly id?: string; readonly reason: string };

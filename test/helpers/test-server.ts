@@ -1,12 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
+/** The in-progress problem type, spelled out here so the server shares no code with the client. */
+const IN_PROGRESS = 'urn:qnox-offline-sync:problem:idempotency-key-in-progress';
+
 /** A fault the server injects into one request. */
 export type Fault =
-  | { kind: 'status'; status: number; retryAfter?: string }
+  | { kind: 'status'; status: number; retryAfter?: string; headers?: Record<string, string> }
   | { kind: 'reset' }
   | { kind: 'commit-then-drop' }
   | { kind: 'slow'; ms: number }
+  /** The handler runs for `ms` before it applies the write, whatever becomes of the connection. */
+  | { kind: 'slow-handler'; ms: number }
   /** The status and the first half of the body at once, the rest after `ms` (or never: the connection is cut). */
   | { kind: 'slow-body'; ms: number }
   | { kind: 'cut-body' };
@@ -38,7 +43,8 @@ interface Resource {
  * Routes: `HEAD|GET /` (health), `POST /streams/:name` (append `body.n`),
  * `GET|PUT|PATCH|DELETE /items/:id` and `POST /items` (versioned resources with ETag
  * and If-Match), `GET /status/:code` (answers that status), `GET /text` (text/plain),
- * `GET /nostore` (Cache-Control: no-store); any other GET echoes its path and query.
+ * `GET /nostore` (Cache-Control: no-store), `GET /headers?name=value` (answers with those headers);
+ * any other GET echoes its path and query.
  */
 export class TestServer {
   /** @param prefix path under which the API lives, e.g. '/api'; recorded paths are relative to it. */
@@ -71,6 +77,14 @@ export class TestServer {
   faultPolicy: ((req: RecordedRequest) => Fault | undefined) | undefined;
   readonly #queuedFaults: Fault[] = [];
   readonly #idempotent = new Map<string, Answer>();
+  /** Keys whose first request is still being handled, and when that ends. */
+  readonly #processing = new Map<string, Promise<void>>();
+  /**
+   * While true, a request whose key is still being handled gets a 409 in-progress
+   * problem (as the Idempotency-Key draft asks) instead of waiting for the replay.
+   */
+  answerInProgress = false;
+  readonly #redirects = new Map<string, { status: number; location: string }>();
   readonly #sockets = new Set<Socket>();
   readonly #held = new Set<() => void>();
   #server: Server | undefined;
@@ -134,6 +148,11 @@ export class TestServer {
     this.items.set(id, { value, version: (current?.version ?? 0) + 1 });
   }
 
+  /** Answers every request to `path` with a redirect (as a captive portal or a moved API would). */
+  redirect(path: string, status: number, location: string): void {
+    this.#redirects.set(path, { status, location });
+  }
+
   requestsTo(method: string, pathPrefix: string): RecordedRequest[] {
     return this.requests.filter((r) => r.method === method && r.path.startsWith(pathPrefix));
   }
@@ -159,12 +178,50 @@ export class TestServer {
     if (recorded.method === 'HEAD' && recorded.path === '/')
       return send(res, { status: 204, headers: {}, body: '' });
 
+    const running = key ? this.#processing.get(key) : undefined;
+    if (running && this.answerInProgress) {
+      return send(res, {
+        status: 409,
+        headers: { 'content-type': 'application/problem+json', 'retry-after': '1' },
+        body: JSON.stringify({
+          type: IN_PROGRESS,
+          title: 'A request with this key is in progress',
+        }),
+      });
+    }
+    // A deduplicating server holds a repeat until the first is done, then replays its answer.
+    if (running) await running;
+    let done = () => {};
+    if (key && !running)
+      this.#processing.set(key, new Promise<void>((resolve) => (done = resolve)));
+    try {
+      await this.#answer(req, res, recorded, key);
+    } finally {
+      if (key && !running) this.#processing.delete(key);
+      done();
+    }
+  }
+
+  async #answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    recorded: RecordedRequest,
+    key: string | undefined,
+  ): Promise<void> {
+    const redirect = this.#redirects.get(recorded.path);
+    if (redirect)
+      return send(res, {
+        status: redirect.status,
+        headers: { location: redirect.location },
+        body: '',
+      });
     const fault = this.#queuedFaults.shift() ?? this.faultPolicy?.(recorded);
     if (fault?.kind === 'reset') return void req.socket.destroy();
     if (fault?.kind === 'status') {
-      const headers: Record<string, string> = fault.retryAfter
-        ? { 'retry-after': fault.retryAfter }
-        : {};
+      const headers: Record<string, string> = {
+        ...fault.headers,
+        ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}),
+      };
       return send(res, { status: fault.status, headers, body: '' });
     }
     if (
@@ -174,12 +231,19 @@ export class TestServer {
       return send(res, json(401, { error: 'unauthorized' }));
     }
 
+    if (fault?.kind === 'slow-handler')
+      await new Promise((resolve) => setTimeout(resolve, fault.ms));
     let answer: Answer;
     const replay = key ? this.#idempotent.get(key) : undefined;
     if (replay) {
       answer = { ...replay, headers: { ...replay.headers, 'idempotent-replayed': 'true' } };
     } else {
-      answer = this.#route(recorded, req);
+      // A body the route cannot use is the server's 400, never a handler crash that leaves the request hanging.
+      try {
+        answer = this.#route(recorded, req);
+      } catch {
+        answer = json(400, { error: 'bad request' });
+      }
       const mutating = recorded.method !== 'GET' && recorded.method !== 'HEAD';
       // Like Stripe: only requests that took effect are remembered under their key.
       if (mutating && answer.status < 400) {
@@ -231,6 +295,13 @@ export class TestServer {
     if (parts[0] === 'text')
       return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'plain words' };
     if (parts[0] === 'nostore') return json(200, { secret: true }, { 'cache-control': 'no-store' });
+    // Answers with the response headers its query names (`?set-cookie=a%3D1&vary=accept`), echoing Accept.
+    if (parts[0] === 'headers')
+      return json(
+        200,
+        { accept: header(req, 'accept') ?? null },
+        Object.fromEntries(url.searchParams),
+      );
     if (parts[0] === 'items') return this.#items(r.method, parts[1], body, req);
     if (r.method === 'GET')
       return json(200, { path: url.pathname, query: Object.fromEntries(url.searchParams) });

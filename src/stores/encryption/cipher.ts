@@ -18,6 +18,8 @@ export type EncryptionKeyOptions =
       readonly iterations?: number;
     };
 
+/** Meta key of the sealed value that proves a key opens this store. */
+const CHECK = 'qnox.encryption.check';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -25,7 +27,37 @@ const decoder = new TextDecoder();
 export class Cipher {
   constructor(private readonly key: CryptoKey) {}
 
+  /**
+   * Derives or takes the key, then proves it against the check value kept in the
+   * store's meta area (written on first use) before any record is touched: a
+   * wrong passphrase or key fails here, with a {@link ConfigError}, instead of
+   * quarantining every record it cannot read.
+   */
   static async create(inner: QnoxLocalStore, options: EncryptionKeyOptions): Promise<Cipher> {
+    const cipher = await Cipher.#derive(inner, options);
+    await cipher.#verify(inner, 'key' in options ? 'key' : 'passphrase');
+    return cipher;
+  }
+
+  async #verify(inner: QnoxLocalStore, option: string): Promise<void> {
+    if (!inner.getMeta || !inner.putMeta) return;
+    const check = await inner.getMeta(CHECK);
+    if (check === undefined) {
+      await inner.putMeta(CHECK, await this.seal(CHECK));
+      return;
+    }
+    const ok = await this.open(check).then(
+      (value) => value === CHECK,
+      () => false,
+    );
+    if (!ok)
+      throw new ConfigError(
+        option,
+        'does not open this store: it was encrypted with another key (nothing was changed)',
+      );
+  }
+
+  static async #derive(inner: QnoxLocalStore, options: EncryptionKeyOptions): Promise<Cipher> {
     if ('key' in options) {
       if (options.key?.algorithm?.name !== 'AES-GCM')
         throw new ConfigError('key', 'must be an AES-GCM CryptoKey');

@@ -150,13 +150,16 @@ class EncryptedStore implements QnoxLocalStore {
   }
 
   async putCache(entry: CacheRecord): Promise<void> {
+    // Optimistic layers keep the bodies they replaced: sealed with the rest.
+    const { pending, ...clear } = entry;
     const sealed = await this.#c().seal({
       url: entry.url,
       headers: entry.headers,
       body: entry.body,
+      ...(pending ? { pending } : {}),
     });
     await this.inner.putCache({
-      ...entry,
+      ...clear,
       key: await this.#c().blind(entry.key),
       url: '',
       headers: {},
@@ -169,7 +172,7 @@ class EncryptedStore implements QnoxLocalStore {
     const row = await this.inner.getCache(blindKey);
     if (!row) return undefined;
     try {
-      const part = await this.#c().open<Pick<CacheRecord, 'url' | 'headers' | 'body'>>(
+      const part = await this.#c().open<Pick<CacheRecord, 'url' | 'headers' | 'body' | 'pending'>>(
         row.body?.value,
       );
       return { ...row, key, ...part };
@@ -227,6 +230,8 @@ class EncryptedStore implements QnoxLocalStore {
       createdAt: task.createdAt,
       attempts: task.attempts,
       nextAttemptAt: task.nextAttemptAt,
+      ...(task.sentAt !== undefined ? { sentAt: task.sentAt } : {}),
+      ...(task.inFlightAt !== undefined ? { inFlightAt: task.inFlightAt } : {}),
     };
   }
 

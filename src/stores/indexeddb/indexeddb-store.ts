@@ -1,6 +1,8 @@
 import {
   type CacheRecord,
   type DeadLetterRecord,
+  decodeCache,
+  decodeDeadLetter,
   decodeTask,
   type NewTaskRecord,
   type TaskRecord,
@@ -186,10 +188,22 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async deadLetters(): Promise<DeadLetterRecord[]> {
-    const rows = await this.#conn.read<{ record: DeadLetterRecord }[]>(D, (s) => s.getAll());
-    return rows
-      .map((r) => r.record)
-      .sort((a, b) => a.failedAt - b.failedAt || a.task.seq - b.task.seq);
+    const rows = await this.#conn.read<{ id?: string; record: unknown }[]>(D, (s) => s.getAll());
+    const out: DeadLetterRecord[] = [];
+    for (const row of rows) {
+      try {
+        out.push(decodeDeadLetter(row?.record));
+      } catch (error) {
+        // Left in place (removeDeadLetter(id) still discards it), reported, skipped.
+        this.#quarantineListener?.({
+          ...(typeof row?.id === 'string' ? { id: row.id } : {}),
+          reason: (error as Error).message,
+          at: Date.now(),
+          raw: row,
+        });
+      }
+    }
+    return out.sort((a, b) => a.failedAt - b.failedAt || a.task.seq - b.task.seq);
   }
 
   async removeDeadLetter(id: string): Promise<DeadLetterRecord | undefined> {
@@ -215,7 +229,18 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   getCache(key: string): Promise<CacheRecord | undefined> {
-    const load = () => this.#conn.read<CacheRecord | undefined>(C, (s) => s.get(key));
+    const load = async () => {
+      const raw = await this.#conn.read<unknown>(C, (s) => s.get(key));
+      if (raw === undefined) return undefined;
+      try {
+        return decodeCache(raw);
+      } catch (error) {
+        // Only a copy: dropped, reported, read again from the network.
+        await this.deleteCache(key);
+        this.#quarantineListener?.({ reason: (error as Error).message, at: Date.now(), raw });
+        return undefined;
+      }
+    };
     return this.#hot?.read(key, load) ?? load();
   }
 

@@ -1,7 +1,7 @@
 import type { SqliteDatabase } from './driver.js';
 
 /** Bump with a new step in {@link migrate}; older files are upgraded in place. */
-export const SQLITE_SCHEMA_VERSION = 2;
+export const SQLITE_SCHEMA_VERSION = 3;
 
 const V1 = `
   CREATE TABLE IF NOT EXISTS qnox_tasks (
@@ -33,16 +33,37 @@ const V2 = `
   CREATE TRIGGER IF NOT EXISTS qnox_dead_del AFTER DELETE ON qnox_dead BEGIN UPDATE qnox_counts SET n = n - 1 WHERE name = 'dead'; END;
 `;
 
-const STEPS = [V1, V2];
+/** The drain lock's holder renews a lease: a pid can be reused (PID 1 in a container), a lease runs out. */
+const V3 = `
+  DROP TABLE IF EXISTS qnox_lock;
+  CREATE TABLE qnox_lock (slot INTEGER PRIMARY KEY CHECK (slot = 1), owner TEXT NOT NULL, pid INTEGER NOT NULL, renewed_at INTEGER NOT NULL);
+`;
 
-/** Sets durability pragmas, then runs every schema step the file has not had yet, each in its own transaction. */
+const STEPS = [V1, V2, V3];
+
+/**
+ * Sets the pragmas (the busy timeout first: switching to WAL needs the file to
+ * itself, and a second process opening a fresh file at the same moment must
+ * wait, not fail), then runs every schema step the file has not had yet, each
+ * in its own transaction that re-reads the version, so two processes never run
+ * a step twice. `secure_delete` overwrites deleted rows, so `clear()` leaves no
+ * old body in free pages.
+ */
 export function migrate(db: SqliteDatabase): void {
+  db.exec('PRAGMA busy_timeout = 5000');
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = FULL');
-  db.exec('PRAGMA busy_timeout = 5000');
-  const current = (db.prepare('PRAGMA user_version').get() as { user_version: number })
-    .user_version;
-  for (let version = current + 1; version <= STEPS.length; version++) {
-    db.exec(`BEGIN IMMEDIATE; ${STEPS[version - 1]} PRAGMA user_version = ${version}; COMMIT;`);
+  db.exec('PRAGMA secure_delete = ON');
+  for (let version = 1; version <= STEPS.length; version++) {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const current = (db.prepare('PRAGMA user_version').get() as { user_version: number })
+        .user_version;
+      if (current < version) db.exec(`${STEPS[version - 1]} PRAGMA user_version = ${version};`);
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
   }
 }

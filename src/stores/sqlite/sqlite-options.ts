@@ -9,6 +9,14 @@ export interface SqliteStoreOptions {
    */
   path?: string;
   /**
+   * Allow `path: ':memory:'`, a database gone when the process ends. Without it,
+   * `':memory:'` and an empty path (which SQLite opens as a temporary file) are
+   * refused with a `ConfigError`: writes the library calls durable would vanish.
+   * @default false
+   * @example new SqliteStore({ path: ':memory:', ephemeral: true }) // tests only
+   */
+  ephemeral?: boolean;
+  /**
    * A handle the app opened itself: a `better-sqlite3` Database or a `node:sqlite` DatabaseSync.
    * The store closes it on `close()`.
    * @default none (the store opens `path` with whichever driver is installed)

@@ -1,11 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { StorageError } from '../../errors.js';
+import { ConfigError, StorageError } from '../../errors.js';
 import {
   type CacheRecord,
   type DeadLetterRecord,
+  decodeCache,
+  decodeDeadLetter,
   decodeTask,
   type NewTaskRecord,
+  parseRecord,
   type TaskRecord,
 } from '../../outbox/records.js';
 import type { ClearOptions, QnoxLocalStore, QuarantineReport } from '../local-store.js';
@@ -42,14 +45,27 @@ export class SqliteStore implements QnoxLocalStore {
   }[] = [];
   #listener: ((report: QuarantineReport) => void) | undefined;
 
-  constructor(private readonly options: SqliteStoreOptions = {}) {}
+  constructor(private readonly options: SqliteStoreOptions = {}) {
+    const path = options.path;
+    if (options.database || path === undefined) return;
+    if (typeof path !== 'string' || path.trim() === '')
+      throw new ConfigError(
+        'path',
+        'must name a database file (an empty path is a temporary database)',
+      );
+    if (isMemoryPath(path) && options.ephemeral !== true)
+      throw new ConfigError(
+        'path',
+        `"${path}" does not survive a restart; pass ephemeral: true to allow it`,
+      );
+  }
 
   async init(): Promise<void> {
     if (this.options.database) {
       this.#db = this.options.database;
     } else {
       const path = this.options.path ?? './.qnox/sync.db';
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      if (!isMemoryPath(path)) mkdirSync(dirname(path), { recursive: true });
       this.#db = await openDatabase(path);
     }
     try {
@@ -75,6 +91,11 @@ export class SqliteStore implements QnoxLocalStore {
     return held;
   }
 
+  /** False once another process took the lock over (this one's lease ran out); renews the lease meanwhile. */
+  holdsDrainLock(): boolean {
+    return this.#lock?.holds() ?? false;
+  }
+
   enqueue(input: NewTaskRecord): Promise<TaskRecord> {
     return new Promise((resolve, reject) => {
       this.#batch.push({ input, resolve, reject });
@@ -85,27 +106,48 @@ export class SqliteStore implements QnoxLocalStore {
   #flush(): void {
     const batch = this.#batch;
     this.#batch = [];
-    try {
-      const stored = this.#tx(() =>
-        batch.map(({ input }) => {
-          const hasHead = this.#q('SELECT 1 FROM qnox_tasks WHERE ordering_key = ? LIMIT 1').get(
-            input.orderingKey,
-          );
-          const result = this.#q(
-            'INSERT INTO qnox_tasks (id, ordering_key, head_due, record) VALUES (?, ?, ?, ?)',
-          ).run(
-            input.id,
-            input.orderingKey,
-            hasHead ? null : input.nextAttemptAt,
-            JSON.stringify(input),
-          );
-          return { ...input, seq: Number(result.lastInsertRowid) };
-        }),
-      );
-      for (const [i, b] of batch.entries()) b.resolve(stored[i]!);
-    } catch (error) {
-      for (const b of batch) b.reject(wrap(error, 'queue the write'));
+    // A write that cannot be serialised fails alone, before the shared transaction.
+    const ready: { b: (typeof batch)[number]; json: string }[] = [];
+    for (const b of batch) {
+      try {
+        ready.push({ b, json: JSON.stringify(b.input) });
+      } catch (error) {
+        b.reject(wrap(error, 'queue the write'));
+      }
     }
+    try {
+      this.#insert(ready);
+    } catch (error) {
+      if (ready.length === 1) {
+        ready[0]!.b.reject(wrap(error, 'queue the write'));
+        return;
+      }
+      // One bad write must not roll back its neighbours: each goes again on its own.
+      for (const one of ready) {
+        try {
+          this.#insert([one]);
+        } catch (alone) {
+          one.b.reject(wrap(alone, 'queue the write'));
+        }
+      }
+    }
+  }
+
+  #insert(
+    ready: { b: { input: NewTaskRecord; resolve: (t: TaskRecord) => void }; json: string }[],
+  ): void {
+    const stored = this.#tx(() =>
+      ready.map(({ b: { input }, json }) => {
+        const hasHead = this.#q('SELECT 1 FROM qnox_tasks WHERE ordering_key = ? LIMIT 1').get(
+          input.orderingKey,
+        );
+        const result = this.#q(
+          'INSERT INTO qnox_tasks (id, ordering_key, head_due, record) VALUES (?, ?, ?, ?)',
+        ).run(input.id, input.orderingKey, hasHead ? null : input.nextAttemptAt, json);
+        return { ...input, seq: Number(result.lastInsertRowid) };
+      }),
+    );
+    for (const [i, { b }] of ready.entries()) b.resolve(stored[i]!);
   }
 
   async dueTasks(query: { now: number; limit: number }): Promise<TaskRecord[]> {
@@ -188,19 +230,38 @@ export class SqliteStore implements QnoxLocalStore {
   }
 
   async deadLetters(): Promise<DeadLetterRecord[]> {
-    const rows = this.#q('SELECT record FROM qnox_dead ORDER BY failed_at, seq').all() as {
+    const rows = this.#q('SELECT id, record FROM qnox_dead ORDER BY failed_at, seq').all() as {
+      id: string;
       record: string;
     }[];
-    return rows.map((r) => JSON.parse(r.record) as DeadLetterRecord);
+    const out: DeadLetterRecord[] = [];
+    for (const row of rows) {
+      const record = this.#readDead(row);
+      if (record) out.push(record);
+    }
+    return out;
+  }
+
+  /**
+   * A damaged dead letter is left where it is (so `removeDeadLetter(id)` still
+   * discards it), reported, and skipped.
+   */
+  #readDead(row: { id: string; record: string }): DeadLetterRecord | undefined {
+    try {
+      return decodeDeadLetter(parseRecord(row.record));
+    } catch (error) {
+      this.#listener?.({ id: row.id, reason: reasonOf(error), at: Date.now(), raw: row.record });
+      return undefined;
+    }
   }
 
   async removeDeadLetter(id: string): Promise<DeadLetterRecord | undefined> {
     return this.#tx(() => {
-      const row = this.#q('SELECT record FROM qnox_dead WHERE id = ?').get(id) as
-        | { record: string }
+      const row = this.#q('SELECT id, record FROM qnox_dead WHERE id = ?').get(id) as
+        | { id: string; record: string }
         | undefined;
       if (row) this.#q('DELETE FROM qnox_dead WHERE id = ?').run(id);
-      return row ? (JSON.parse(row.record) as DeadLetterRecord) : undefined;
+      return row ? this.#readDead(row) : undefined;
     });
   }
 
@@ -222,7 +283,15 @@ export class SqliteStore implements QnoxLocalStore {
     const row = this.#q('SELECT record FROM qnox_cache WHERE key = ?').get(key) as
       | { record: string }
       | undefined;
-    return row ? (JSON.parse(row.record) as CacheRecord) : undefined;
+    if (!row) return undefined;
+    try {
+      return decodeCache(parseRecord(row.record));
+    } catch (error) {
+      // A cache entry is only a copy: a damaged one is dropped and read again from the network.
+      this.#q('DELETE FROM qnox_cache WHERE key = ?').run(key);
+      this.#listener?.({ reason: reasonOf(error), at: Date.now(), raw: row.record });
+      return undefined;
+    }
   }
 
   async deleteCache(key: string): Promise<void> {
@@ -249,14 +318,20 @@ export class SqliteStore implements QnoxLocalStore {
     const rows = this.#q('SELECT record FROM qnox_quarantine ORDER BY n').all() as {
       record: string;
     }[];
-    return rows.map((r) => JSON.parse(r.record) as QuarantineReport);
+    return rows.map((r) => parseRecord(r.record) as QuarantineReport);
   }
 
   async clear(options: ClearOptions): Promise<void> {
     this.#tx(() => {
       if (options.cache) this.#db!.exec('DELETE FROM qnox_cache');
-      if (options.outbox) this.#db!.exec('DELETE FROM qnox_tasks; DELETE FROM qnox_dead');
+      if (options.outbox)
+        this.#db!.exec(
+          'DELETE FROM qnox_tasks; DELETE FROM qnox_dead; DELETE FROM qnox_quarantine',
+        );
     });
+    // secure_delete zeroed the freed pages; the checkpoint moves that into the file and
+    // empties the WAL, which still held the old pages: after clear(), the data is gone from disk.
+    this.#db!.exec('PRAGMA wal_checkpoint(TRUNCATE)');
   }
 
   async close(): Promise<void> {
@@ -303,7 +378,12 @@ export class SqliteStore implements QnoxLocalStore {
       'SELECT seq, id, record FROM qnox_tasks WHERE ordering_key = ? ORDER BY seq LIMIT 1',
     ).get(row.ordering_key) as Row | undefined;
     if (next) {
-      const due = (JSON.parse(next.record) as { nextAttemptAt?: unknown }).nextAttemptAt;
+      let due: unknown;
+      try {
+        due = (JSON.parse(next.record) as { nextAttemptAt?: unknown }).nextAttemptAt;
+      } catch {
+        // Damaged: due now, so the next read decodes (and quarantines) it.
+      }
       this.#q('UPDATE qnox_tasks SET head_due = ? WHERE seq = ?').run(
         typeof due === 'number' ? due : 0,
         next.seq,
@@ -315,7 +395,7 @@ export class SqliteStore implements QnoxLocalStore {
     const out: TaskRecord[] = [];
     for (const row of rows) {
       try {
-        out.push(decodeTask({ ...JSON.parse(row.record), seq: row.seq }));
+        out.push(decodeTask({ ...(parseRecord(row.record) as object), seq: row.seq }));
       } catch (error) {
         this.#quarantine(row, error);
       }
@@ -326,7 +406,7 @@ export class SqliteStore implements QnoxLocalStore {
   #quarantine(row: Row, error: unknown): void {
     const report: QuarantineReport = {
       id: row.id,
-      reason: error instanceof Error ? error.message : String(error),
+      reason: reasonOf(error),
       at: Date.now(),
       raw: row.record,
     };
@@ -338,7 +418,18 @@ export class SqliteStore implements QnoxLocalStore {
   }
 }
 
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function wrap(error: unknown, what: string): StorageError {
   if (error instanceof StorageError) return error;
   return new StorageError(`SQLite could not ${what}`, { cause: error });
+}
+
+function isMemoryPath(path: string): boolean {
+  return (
+    path === ':memory:' ||
+    (path.startsWith('file:') && /[?&]mode=memory\b|^file::memory:/.test(path))
+  );
 }
