@@ -8,6 +8,7 @@ export type {
 export { type MergeInput, type MergeOptions, mergeJson } from './conflict/merge-json.js';
 export type { RetryPolicy } from './engine/backoff.js';
 export type { SyncReport } from './engine/sync-engine.js';
+export type { DrainedOptions } from './engine/until-drained.js';
 export {
   AuthError,
   CacheMissError,

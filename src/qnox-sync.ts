@@ -5,6 +5,7 @@ import { coalesced } from './engine/coalesced.js';
 import { Reachability } from './engine/reachability.js';
 import { Settlements } from './engine/settlements.js';
 import { SyncEngine, type SyncReport } from './engine/sync-engine.js';
+import { type DrainedOptions, untilDrained } from './engine/until-drained.js';
 import { CancelledError, ConfigError, isQnoxError, StorageError } from './errors.js';
 import { AuthGate } from './http/auth.js';
 import { checkHeaders } from './http/headers.js';
@@ -235,7 +236,31 @@ export class QnoxSync {
 
   /** Drains what is due now. Concurrent calls share one drain. */
   sync(): Promise<SyncReport> {
-    return this.#call(() => this.#engine.sync());
+    return this.#call(async () => {
+      // An explicit call looks again if the client believes it is offline (a missed `online` event).
+      if (!this.#reachability.online) await this.#reachability.recheck();
+      return this.#engine.sync();
+    });
+  }
+
+  /**
+   * Drains until nothing is queued (dead letters may remain), waiting out
+   * retries and outages between passes; for a CLI or a job. Rejects with a
+   * `TimeoutError` after `timeoutMs` or a `CancelledError` when `signal`
+   * aborts; the writes stay queued either way.
+   *
+   * @example
+   * await sync.post('/orders', order);
+   * const { deadLetters } = await sync.drained({ timeoutMs: 60_000 });
+   */
+  drained(options: DrainedOptions = {}): Promise<{ deadLetters: number }> {
+    return this.#call(() => {
+      if (options.timeoutMs !== undefined) checkDuration('timeoutMs', options.timeoutMs);
+      return untilDrained(
+        { clock: this.#options.clock, status: this.onSyncStatus, sync: () => this.sync() },
+        options,
+      );
+    });
   }
 
   /**

@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
  * Size of what a browser app ships: the root entry plus the IndexedDB store,
  * minified and gzipped, tree-shaken from a real import. This guard only stops
  * growth until the redesign's per-entry rows replace it: ~17.09 kB before the
- * hardening of delivery at the edges, ~20.2 kB after it (hop-by-hop redirects,
+ * hardening of delivery at the edges, ~20.5 kB after it (hop-by-hop redirects,
  * input, header and option validation, typed callback errors, damaged-row
  * decoding, the possibly-delivered mark; see CHANGELOG).
  */
-const BUDGET_BYTES = 20.5 * 1024;
+const BUDGET_BYTES = 21.25 * 1024;
 
 async function gzippedSize(source: string): Promise<number> {
   const out = await build({
