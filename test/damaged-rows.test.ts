@@ -126,3 +126,18 @@ describe('a damaged row stops nothing else', () => {
     expect((await h.sync.get('/page', { strategy: 'cacheFirst' })).fromCache).toBe(false);
   });
 });
+
+describe('sync() with autoSync: false', () => {
+  it('a head quarantined during the pass does not leave its key due: the next write goes in the same sync()', async () => {
+    const h = await onSqlite();
+    const bad = await h.sync.post('/streams/k', { n: 0 });
+    bad.result.catch(() => {});
+    const good = await h.sync.post('/streams/k', { n: 1 });
+    h.raw.prepare('UPDATE qnox_tasks SET record = ? WHERE id = ?').run('{garbage', bad.id);
+    h.raw.close();
+    const report = await h.sync.sync();
+    expect(report.delivered).toBe(1);
+    expect((await good.result).status).toBe(201);
+    expect(await h.sync.pendingCount()).toBe(0);
+  });
+});

@@ -121,7 +121,9 @@ export class SyncEngine {
 
   /**
    * Re-reads the counts the status shows, and schedules the next due write.
-   * Resolves true when writes whose due time lay beyond a clock jump were made due.
+   * Resolves true when a write is due now (one a pass could not reach, such as
+   * the key's next write after a damaged head was quarantined, or writes whose
+   * due time lay beyond a clock jump).
    */
   async refresh(): Promise<boolean> {
     const { store, clock, status } = this.deps;
@@ -139,7 +141,7 @@ export class SyncEngine {
       nextRetryAt: due !== undefined && due > now ? due : null,
     });
     this.#schedule(due);
-    return mended;
+    return due !== undefined && due <= now;
   }
 
   #canSend(): boolean {
@@ -163,13 +165,15 @@ export class SyncEngine {
         this.#lockTimer();
         return { ...tally };
       }
-      // One more pass after a clock-jump repair, not a loop: the repaired writes are due now.
-      for (let mendedBefore = false; ; ) {
+      // A few more passes while writes are due now, never an unbounded loop (it would
+      // run on microtasks alone and starve the event loop).
+      for (let extra = 0; ; ) {
         this.#served = this.#requested;
         await this.#loop();
-        const mended: boolean = (await this.refresh()) && !mendedBefore;
-        mendedBefore ||= mended;
-        if ((this.#served === this.#requested && !mended) || !this.#canSend()) break;
+        const dueNow = await this.refresh();
+        if (!this.#canSend()) break;
+        if (this.#served !== this.#requested) continue;
+        if (!dueNow || extra++ >= 3) break;
       }
     } catch (error) {
       this.#storageFault(error);
