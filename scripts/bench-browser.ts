@@ -1,6 +1,7 @@
 /** Browser figures for `npm run bench`: one Chromium run with an on-disk profile. */
 import { launchPersistent } from '../test/helpers/browser.js';
 import { startPageServer } from '../test/helpers/page-server.js';
+import { heapFigure } from './bench-fixtures.js';
 
 const { server, url } = await startPageServer({ bench: '../../scripts/bench-page.ts' });
 // Exact heap figures for the memory row: unrounded `performance.memory` and a callable `gc()`.
@@ -39,7 +40,7 @@ try {
   }
   const mb = figures.heap![1];
   console.log(
-    `${'Chromium: JS heap held per 10k queued 200-byte tasks'.padEnd(58)} ${mb.toFixed(2).padStart(7)} MB  target ≤ 5  ${mb <= 5 ? 'ok' : 'OVER'}`,
+    `${'Chromium: JS heap held per 10k queued 200-byte tasks'.padEnd(58)} ${heapFigure(mb).padStart(10)}  target ≤ 5  ${mb <= 5 ? 'ok' : 'OVER'}`,
   );
 } finally {
   await context.close();

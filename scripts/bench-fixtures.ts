@@ -49,3 +49,12 @@ export async function queueTenThousand(store: QnoxLocalStore): Promise<void> {
       }),
     );
 }
+
+/**
+ * A heap figure as printed: a store that keeps its tasks outside the JS heap
+ * measures within the collector's noise, which can read below zero; that is
+ * printed as 0.00 with a word saying why, never as a negative amount.
+ */
+export function heapFigure(mb: number): string {
+  return mb < 0.005 ? `${(0).toFixed(2)} MB (at the heap's noise floor)` : `${mb.toFixed(2)} MB`;
+}

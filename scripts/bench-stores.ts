@@ -11,7 +11,7 @@ import { MemoryStore, type QnoxLocalStore } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
 import { SqliteStore } from '../src/node.js';
 import { sampleTask } from '../src/testing/index.js';
-import { BODY, HOT_ENTRY, paired, queueTenThousand } from './bench-fixtures.js';
+import { BODY, HOT_ENTRY, heapFigure, paired, queueTenThousand } from './bench-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'qnox-bench-'));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
@@ -212,6 +212,6 @@ for (const [label, make] of [
 ] as const) {
   const mb = await heapPer10k(make);
   console.log(
-    `${`${label}: JS heap held per 10k queued 200-byte tasks`.padEnd(52)} ${mb.toFixed(2).padStart(8)} MB  target ≤ 5  ${mb <= 5 ? 'ok' : 'OVER'}${gcNote}`,
+    `${`${label}: JS heap held per 10k queued 200-byte tasks`.padEnd(52)} ${heapFigure(mb).padStart(11)}  target ≤ 5  ${mb <= 5 ? 'ok' : 'OVER'}${gcNote}`,
   );
 }
