@@ -190,6 +190,16 @@ export function guarded<A extends unknown[], R>(
   };
 }
 
+/** Runs a store call; anything but a library error it throws becomes a {@link StorageError} saying what failed. */
+export async function storeCall<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isQnoxError(error)) throw error;
+    throw new StorageError(`Could not ${what}`, { cause: error });
+  }
+}
+
 /** True for any library error, also one thrown in another realm. */
 export function isQnoxError(value: unknown): value is QnoxError {
   return (

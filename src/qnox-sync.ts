@@ -1,23 +1,21 @@
 import { CacheReader } from './cache/cache-reader.js';
-import { CacheWrites, isWeak } from './cache/cache-writes.js';
+import { CacheWrites } from './cache/cache-writes.js';
 import type { ConflictStrategy } from './conflict/conflict-types.js';
 import { coalesced } from './engine/coalesced.js';
 import { Reachability } from './engine/reachability.js';
 import { Settlements } from './engine/settlements.js';
 import { SyncEngine, type SyncReport } from './engine/sync-engine.js';
 import { type DrainedOptions, untilDrained } from './engine/until-drained.js';
-import { CancelledError, ConfigError, isQnoxError, StorageError } from './errors.js';
+import { CancelledError, storeCall } from './errors.js';
 import { AuthGate } from './http/auth.js';
-import { checkHeaders } from './http/headers.js';
 import { Transport } from './http/transport.js';
 import { resolveUrl } from './http/url.js';
 import type { GetOptions, MutationOptions, QnoxResponse, QnoxSyncOptions } from './options.js';
 import { type MutationHandle, OutboxWriter } from './outbox/outbox-writer.js';
 import type { DeadLetterRecord, MutationMethod, TaskRecord } from './outbox/records.js';
 import { type ChangeChannel, openChannel } from './platform/broadcast.js';
-import { checkDuration } from './platform/clock.js';
 import { defaultConnectivity } from './platform/connectivity.js';
-import { type ResolvedOptions, resolveOptions, STRATEGIES } from './resolve-options.js';
+import { checkGetOptions, type ResolvedOptions, resolveOptions } from './resolve-options.js';
 import type { SyncEvent } from './status/events.js';
 import { Emitter, type ValueStream } from './status/subscribable.js';
 import { StatusController, type SyncStatus } from './status/sync-status.js';
@@ -117,18 +115,7 @@ export class QnoxSync {
       pipeline: options.conflictDetector === undefined,
       perCallConflict,
       newId: () => crypto.randomUUID(),
-      beforeSend: (task) => {
-        const ifMatch = task.headers['if-match'];
-        if (!ifMatch) return task;
-        const current = cacheWrites.currentIfMatch(task.url, ifMatch);
-        if (current === ifMatch) return task;
-        // Our own earlier write left only a weak ETag: no strong validator is known any more.
-        if (isWeak(current)) {
-          const { 'if-match': _dropped, ...rest } = task.headers;
-          return { ...task, headers: rest };
-        }
-        return { ...task, headers: { ...task.headers, 'if-match': current } };
-      },
+      beforeSend: (task) => cacheWrites.followIfMatch(task),
       onAcknowledged: (task, response) => cacheWrites.noteAcknowledged(task, response),
       onDelivered: (task, response) => {
         perCallConflict.delete(task.id);
@@ -184,8 +171,8 @@ export class QnoxSync {
         ...(report.id ? { id: report.id } : {}),
       }),
     );
-    await storage('open the store', () => sync.#store.init());
-    await storage('read the backlog', () => sync.#engine.refresh());
+    await storeCall('open the store', () => sync.#store.init());
+    await storeCall('read the backlog', () => sync.#engine.refresh());
     sync.#engine.kick();
     return sync;
   }
@@ -193,19 +180,9 @@ export class QnoxSync {
   /** Reads through the cache by strategy (default `networkFirst`). */
   get<T = unknown>(path: string, options: GetOptions = {}): Promise<QnoxResponse<T>> {
     return this.#call(() => {
-      if (options.strategy !== undefined && !STRATEGIES.has(options.strategy))
-        throw new ConfigError('strategy', `unknown strategy "${String(options.strategy)}"`);
-      if (options.timeoutMs !== undefined) checkDuration('timeoutMs', options.timeoutMs);
-      if (options.ttlMs !== undefined && !(options.ttlMs >= 0 && Number.isFinite(options.ttlMs)))
-        throw new ConfigError(
-          'ttlMs',
-          `must be a finite number >= 0, got ${String(options.ttlMs)}`,
-        );
-      const headers = checkHeaders(options.headers);
-      return this.#reader.get<T>(resolveUrl(this.#options.base, path, this.#options.allowed), {
-        ...options,
-        headers,
-      });
+      const checked = checkGetOptions(options);
+      const url = resolveUrl(this.#options.base, path, this.#options.allowed);
+      return this.#reader.get<T>(url, checked);
     });
   }
 
@@ -254,13 +231,12 @@ export class QnoxSync {
    * const { deadLetters } = await sync.drained({ timeoutMs: 60_000 });
    */
   drained(options: DrainedOptions = {}): Promise<{ deadLetters: number }> {
-    return this.#call(() => {
-      if (options.timeoutMs !== undefined) checkDuration('timeoutMs', options.timeoutMs);
-      return untilDrained(
+    return this.#call(() =>
+      untilDrained(
         { clock: this.#options.clock, status: this.onSyncStatus, sync: () => this.sync() },
         options,
-      );
-    });
+      ),
+    );
   }
 
   /**
@@ -365,14 +341,5 @@ export class QnoxSync {
     } catch (error) {
       return Promise.reject(error);
     }
-  }
-}
-
-async function storage<T>(what: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (isQnoxError(error)) throw error;
-    throw new StorageError(`Could not ${what}`, { cause: error });
   }
 }

@@ -3,9 +3,10 @@ import type { ConflictDetector, ConflictStrategy } from './conflict/conflict-typ
 import { type MergeInput, mergeJson } from './conflict/merge-json.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './engine/backoff.js';
 import { ConfigError, guarded } from './errors.js';
+import { checkHeaders } from './http/headers.js';
 import type { FetchLike } from './http/transport.js';
 import { parseBaseUrl, resolveUrl } from './http/url.js';
-import type { CacheStrategy, QnoxSyncOptions } from './options.js';
+import type { CacheStrategy, GetOptions, QnoxSyncOptions } from './options.js';
 import { type Clock, checkDuration, MAX_TIMER_MS, systemClock } from './platform/clock.js';
 
 export const STRATEGIES = new Set<CacheStrategy>([
@@ -78,6 +79,17 @@ export function resolveOptions(options: QnoxSyncOptions): ResolvedOptions {
     invalidates: options.invalidates ? guarded('invalidates', options.invalidates) : collectionOf,
     coalesce: options.coalesce ?? false,
   };
+}
+
+/** Checks a `get()` call's options; returns them with the headers checked. */
+export function checkGetOptions(
+  options: GetOptions,
+): GetOptions & { headers: Record<string, string> } {
+  if (options.strategy !== undefined && !STRATEGIES.has(options.strategy))
+    throw new ConfigError('strategy', `unknown strategy "${String(options.strategy)}"`);
+  if (options.timeoutMs !== undefined) checkDuration('timeoutMs', options.timeoutMs);
+  if (options.ttlMs !== undefined) nonNegative('ttlMs', options.ttlMs);
+  return { ...options, headers: checkHeaders(options.headers) };
 }
 
 export function validateConflict(option: string, value: ConflictStrategy): ConflictStrategy {

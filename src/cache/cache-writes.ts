@@ -45,6 +45,23 @@ export class CacheWrites {
     return { headers, base: bodyData(serverBody) };
   }
 
+  /**
+   * The task as it goes out: an If-Match on an ETag our own earlier write
+   * replaced follows it; one that now leads to a weak ETag is dropped (no strong
+   * validator is known any more).
+   */
+  followIfMatch(task: TaskRecord): TaskRecord {
+    const ifMatch = task.headers['if-match'];
+    if (!ifMatch) return task;
+    const current = this.currentIfMatch(task.url, ifMatch);
+    if (current === ifMatch) return task;
+    if (isWeak(current)) {
+      const { 'if-match': _dropped, ...rest } = task.headers;
+      return { ...task, headers: rest };
+    }
+    return { ...task, headers: { ...task.headers, 'if-match': current } };
+  }
+
   /** The If-Match to send now: a precondition on an ETag our own earlier write replaced follows it. */
   currentIfMatch(url: string, ifMatch: string): string {
     const chain = this.#chain.get(normalizeUrl(url));

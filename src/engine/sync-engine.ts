@@ -1,35 +1,16 @@
 import { type AuthError, isQnoxError, StorageError } from '../errors.js';
-import type { WireResponse } from '../http/transport.js';
 import type { TaskRecord } from '../outbox/records.js';
-import type { TimerHandle } from '../platform/clock.js';
 import { deliver, type Verdict } from './deliver.js';
-import { type EarlyAck, type OutcomeDeps, Outcomes, toResult } from './outcomes.js';
+import type { EngineDeps, SyncReport } from './engine-deps.js';
+import { KickTimer } from './kick-timer.js';
+import { type EarlyAck, Outcomes, toResult } from './outcomes.js';
 import { ReadAhead } from './read-ahead.js';
+import { SendMarks } from './send-marks.js';
+
+export type { EngineDeps, SyncReport } from './engine-deps.js';
 
 /** How often a client whose store is drained by another process looks again. */
 const LOCK_RETRY_MS = 5_000;
-
-/** Verdicts after which a write is no longer queued under its key (delivered or dead-lettered). */
-const SETTLED = new Set<Verdict['kind']>(['delivered', 'permanent', 'damaged']);
-
-/** What one `sync()` did. */
-export interface SyncReport {
-  readonly delivered: number;
-  readonly retried: number;
-  readonly deadLettered: number;
-}
-
-export interface EngineDeps extends Omit<OutcomeDeps, 'pause'> {
-  readonly concurrency: number;
-  /** When false, only explicit `sync()` calls drain. */
-  readonly autoSync: boolean;
-  /** Send the next write of a key while the previous one's bookkeeping commits (off with a conflict detector). */
-  readonly pipeline: boolean;
-  /** Called synchronously on a 2xx, before the next write of the key can go out. */
-  readonly onAcknowledged: (task: TaskRecord, response: WireResponse) => void;
-  /** Last look at a task before it goes out (e.g. to follow If-Match across our own writes). */
-  readonly beforeSend: (task: TaskRecord) => TaskRecord;
-}
 
 /**
  * The drain loop. One per client (single-flight); within it, the head of each
@@ -44,11 +25,10 @@ export class SyncEngine {
   #paused = false;
   #disposed = false;
   #stopped = false;
-  #timer: TimerHandle | undefined;
+  readonly #timer: KickTimer;
   readonly #outcomes: Outcomes;
+  readonly #marks: SendMarks;
   readonly #inFlight = new Set<string>();
-  /** Writes this engine marked as sent: their in-flight window is its own. */
-  readonly #sentHere = new Set<string>();
   /** Task ids changed outside the drain (coalescing): Infinity while held, else the epoch of the change. */
   readonly #touched = new Map<string, number>();
   #epoch = 0;
@@ -57,6 +37,8 @@ export class SyncEngine {
 
   constructor(private readonly deps: EngineDeps) {
     this.#outcomes = new Outcomes({ ...deps, pause: (error) => this.#pause(error) });
+    this.#marks = new SendMarks({ ...deps, maxDelayMs: deps.retry.maxDelayMs });
+    this.#timer = new KickTimer(deps.clock, () => this.kick());
   }
 
   get paused(): boolean {
@@ -115,7 +97,7 @@ export class SyncEngine {
 
   async dispose(): Promise<void> {
     this.#disposed = true;
-    this.#clearTimer();
+    this.#timer.clear();
     await this.#running?.catch(() => {});
   }
 
@@ -133,7 +115,7 @@ export class SyncEngine {
       store.nextDueAt(),
     ]);
     const now = clock.now();
-    const mended = nextDue !== undefined && (await this.#mendSkew(nextDue, now));
+    const mended = nextDue !== undefined && (await this.#marks.mendSkew(nextDue, now));
     const due = mended ? now : nextDue;
     status.update({
       pending,
@@ -234,7 +216,7 @@ export class SyncEngine {
         ahead.fill();
         // A precondition follows the previous write's answer (its new ETag): wait for it in full.
         if (task.headers['if-match'] !== undefined) await previousAck;
-        const marked = await this.#markSent(task);
+        const marked = await this.#marks.mark(task);
         if (!marked || this.#disposed || !this.#holdsLock()) break;
         task = marked;
         const current = task;
@@ -266,7 +248,7 @@ export class SyncEngine {
           .then(async () => {
             const outcome = await verdict;
             await this.#outcomes.apply(current, outcome, await acked);
-            if (SETTLED.has(outcome.kind)) this.#sentHere.delete(current.id);
+            this.#marks.settled(current.id, outcome);
           })
           .finally(() => {
             if (current !== task) this.#inFlight.delete(current.id);
@@ -286,32 +268,6 @@ export class SyncEngine {
     } finally {
       this.#inFlight.delete(task.id);
     }
-  }
-
-  /**
-   * Invariant 2: before each request leaves, the write is durably marked as
-   * possibly delivered (with the time it left), so a crash, `dispose()` or a
-   * dropped connection mid-request can never let it be coalesced, cancelled or
-   * edited under its old key. A write marked by another sender (a closed tab, a
-   * crashed process) may still be in that sender's hands: its key waits out
-   * that request's window (its timeout) before this sender repeats it.
-   */
-  async #markSent(task: TaskRecord): Promise<TaskRecord | undefined> {
-    const now = this.deps.clock.now();
-    if (task.inFlightAt !== undefined && !this.#sentHere.has(task.id)) {
-      // Never beyond maxDelayMs: a due time further ahead would read as a clock jump.
-      const window = Math.min(task.timeoutMs ?? this.deps.timeoutMs, this.deps.retry.maxDelayMs);
-      const until = Math.min(task.inFlightAt, now) + window;
-      if (until > now) {
-        // Not ours to repeat yet: the key waits (status `backoff`) and the scheduler brings it back.
-        await this.deps.store.updateTask({ ...task, nextAttemptAt: until });
-        return undefined;
-      }
-    }
-    const marked = { ...task, sentAt: task.sentAt ?? now, inFlightAt: now };
-    await this.deps.store.updateTask(marked);
-    this.#sentHere.add(task.id);
-    return marked;
   }
 
   /**
@@ -351,21 +307,6 @@ export class SyncEngine {
     );
   }
 
-  /**
-   * A due time further ahead than any delay the engine sets (`maxDelayMs`) means
-   * the wall clock went back since it was stored: such heads are made due now
-   * (a rare repair, up to 64 a pass). True when any was.
-   */
-  async #mendSkew(nextDue: number, now: number): Promise<boolean> {
-    const horizon = now + this.deps.retry.maxDelayMs;
-    if (nextDue <= horizon) return false;
-    const heads = await this.deps.store.dueTasks({ now: Number.MAX_SAFE_INTEGER, limit: 64 });
-    for (const task of heads)
-      if (task.nextAttemptAt > horizon)
-        await this.deps.store.updateTask({ ...task, nextAttemptAt: now });
-    return true;
-  }
-
   /** Another context may have taken over since this drain began. */
   #holdsLock(): boolean {
     return this.deps.store.holdsDrainLock?.() !== false;
@@ -379,30 +320,17 @@ export class SyncEngine {
   }
 
   #schedule(nextDue: number | undefined): void {
-    this.#clearTimer();
+    this.#timer.clear();
     // Offline or paused, reconnect or resume() kicks the drain; a timer would only spin.
-    if (nextDue === undefined || this.#disposed || !this.#canSend()) return;
-    const delay = Math.max(0, nextDue - this.deps.clock.now());
-    this.#timer = this.deps.clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.kick();
-    }, delay);
+    if (nextDue !== undefined && !this.#disposed && this.#canSend()) this.#timer.at(nextDue);
   }
 
   #lockTimer(): void {
-    this.#clearTimer();
+    this.#timer.clear();
+    const retryAt = this.deps.clock.now() + LOCK_RETRY_MS;
     // Writes wait on another drainer, not on nothing: the status says when this client looks again.
-    this.deps.status.update({ nextRetryAt: this.deps.clock.now() + LOCK_RETRY_MS });
-    if (this.#disposed || !this.deps.autoSync) return;
-    this.#timer = this.deps.clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.kick();
-    }, LOCK_RETRY_MS);
-  }
-
-  #clearTimer(): void {
-    if (this.#timer !== undefined) this.deps.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.deps.status.update({ nextRetryAt: retryAt });
+    if (!this.#disposed && this.deps.autoSync) this.#timer.at(retryAt);
   }
 
   #storageFault(error: unknown): void {

@@ -1,5 +1,5 @@
 import { CancelledError, TimeoutError } from '../errors.js';
-import type { Clock } from '../platform/clock.js';
+import { type Clock, checkDuration } from '../platform/clock.js';
 import type { ValueStream } from '../status/subscribable.js';
 import type { SyncStatus } from '../status/sync-status.js';
 
@@ -36,6 +36,7 @@ export function untilDrained(
   options: DrainedOptions = {},
 ): Promise<{ deadLetters: number }> {
   const { clock, status } = deps;
+  if (options.timeoutMs !== undefined) checkDuration('timeoutMs', options.timeoutMs);
   return new Promise((resolve, reject) => {
     let done = false;
     let wake: (() => void) | undefined;

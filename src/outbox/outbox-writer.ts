@@ -2,7 +2,7 @@ import type { CacheWrites } from '../cache/cache-writes.js';
 import type { ConflictStrategy } from '../conflict/conflict-types.js';
 import type { Settlements } from '../engine/settlements.js';
 import type { SyncEngine } from '../engine/sync-engine.js';
-import { ConfigError, isQnoxError, StorageError } from '../errors.js';
+import { ConfigError, StorageError, storeCall } from '../errors.js';
 import { encodeBody } from '../http/body.js';
 import { resolveUrl } from '../http/url.js';
 import type { MutationOptions, QnoxResponse } from '../options.js';
@@ -167,13 +167,8 @@ export class OutboxWriter {
     return this.#queued(task);
   }
 
-  async #enqueue(record: NewTaskRecord): Promise<TaskRecord> {
-    try {
-      return await this.deps.store.enqueue(record);
-    } catch (error) {
-      if (isQnoxError(error)) throw error;
-      throw new StorageError('Could not queue the write', { cause: error });
-    }
+  #enqueue(record: NewTaskRecord): Promise<TaskRecord> {
+    return storeCall('queue the write', () => this.deps.store.enqueue(record));
   }
 
   #queued(task: TaskRecord): MutationHandle {

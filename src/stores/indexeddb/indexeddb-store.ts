@@ -1,7 +1,6 @@
 import {
   type CacheRecord,
   type DeadLetterRecord,
-  decodeCache,
   decodeDeadLetter,
   decodeTask,
   type NewTaskRecord,
@@ -229,18 +228,8 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   getCache(key: string): Promise<CacheRecord | undefined> {
-    const load = async () => {
-      const raw = await this.#conn.read<unknown>(C, (s) => s.get(key));
-      if (raw === undefined) return undefined;
-      try {
-        return decodeCache(raw);
-      } catch (error) {
-        // Only a copy: dropped, reported, read again from the network.
-        await this.deleteCache(key);
-        this.#quarantineListener?.({ reason: (error as Error).message, at: Date.now(), raw });
-        return undefined;
-      }
-    };
+    // Decoded (and a damaged entry dropped) by the cache reader, the one place for every store.
+    const load = () => this.#conn.read<CacheRecord | undefined>(C, (s) => s.get(key));
     return this.#hot?.read(key, load) ?? load();
   }
 

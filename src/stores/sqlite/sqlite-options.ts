@@ -1,3 +1,4 @@
+import { ConfigError } from '../../errors.js';
 import type { SqliteDatabase } from './driver.js';
 
 /** Options of {@link SqliteStore}. */
@@ -31,4 +32,27 @@ export interface SqliteStoreOptions {
    * @example 'error'
    */
   onLocked?: 'wait' | 'error';
+}
+
+/** Refuses a path whose database would not survive a restart (an empty path, `:memory:`) unless `ephemeral`. */
+export function checkPath(options: SqliteStoreOptions): void {
+  const path = options.path;
+  if (options.database || path === undefined) return;
+  if (typeof path !== 'string' || path.trim() === '')
+    throw new ConfigError(
+      'path',
+      'must name a database file (an empty path is a temporary database)',
+    );
+  if (isMemoryPath(path) && options.ephemeral !== true)
+    throw new ConfigError(
+      'path',
+      `"${path}" does not survive a restart; pass ephemeral: true to allow it`,
+    );
+}
+
+export function isMemoryPath(path: string): boolean {
+  return (
+    path === ':memory:' ||
+    (path.startsWith('file:') && /[?&]mode=memory\b|^file::memory:/.test(path))
+  );
 }

@@ -1,11 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ConfigError, StorageError } from '../../errors.js';
+import { StorageError } from '../../errors.js';
 import {
   type CacheRecord,
   type DeadLetterRecord,
-  decodeCache,
-  decodeDeadLetter,
   decodeTask,
   type NewTaskRecord,
   parseRecord,
@@ -14,8 +12,10 @@ import {
 import type { ClearOptions, QnoxLocalStore, QuarantineReport } from '../local-store.js';
 import { DrainLock } from './drain-lock.js';
 import { openDatabase, type SqliteDatabase, type SqliteStatement } from './driver.js';
+import { commitBatch, type PendingEnqueue } from './enqueue-batch.js';
 import { migrate } from './schema.js';
-import type { SqliteStoreOptions } from './sqlite-options.js';
+import { checkPath, isMemoryPath, type SqliteStoreOptions } from './sqlite-options.js';
+import { damaged, dueOf, readDeadLetter, wrap } from './sqlite-records.js';
 
 export type { SqliteStoreOptions } from './sqlite-options.js';
 
@@ -38,26 +38,11 @@ export class SqliteStore implements QnoxLocalStore {
   #db: SqliteDatabase | undefined;
   #lock: DrainLock | undefined;
   #statements = new Map<string, SqliteStatement>();
-  #batch: {
-    input: NewTaskRecord;
-    resolve: (t: TaskRecord) => void;
-    reject: (e: unknown) => void;
-  }[] = [];
+  #batch: PendingEnqueue[] = [];
   #listener: ((report: QuarantineReport) => void) | undefined;
 
   constructor(private readonly options: SqliteStoreOptions = {}) {
-    const path = options.path;
-    if (options.database || path === undefined) return;
-    if (typeof path !== 'string' || path.trim() === '')
-      throw new ConfigError(
-        'path',
-        'must name a database file (an empty path is a temporary database)',
-      );
-    if (isMemoryPath(path) && options.ephemeral !== true)
-      throw new ConfigError(
-        'path',
-        `"${path}" does not survive a restart; pass ephemeral: true to allow it`,
-      );
+    checkPath(options);
   }
 
   async init(): Promise<void> {
@@ -106,48 +91,22 @@ export class SqliteStore implements QnoxLocalStore {
   #flush(): void {
     const batch = this.#batch;
     this.#batch = [];
-    // A write that cannot be serialised fails alone, before the shared transaction.
-    const ready: { b: (typeof batch)[number]; json: string }[] = [];
-    for (const b of batch) {
-      try {
-        ready.push({ b, json: JSON.stringify(b.input) });
-      } catch (error) {
-        b.reject(wrap(error, 'queue the write'));
-      }
-    }
-    try {
-      this.#insert(ready);
-    } catch (error) {
-      if (ready.length === 1) {
-        ready[0]!.b.reject(wrap(error, 'queue the write'));
-        return;
-      }
-      // One bad write must not roll back its neighbours: each goes again on its own.
-      for (const one of ready) {
-        try {
-          this.#insert([one]);
-        } catch (alone) {
-          one.b.reject(wrap(alone, 'queue the write'));
-        }
-      }
-    }
-  }
-
-  #insert(
-    ready: { b: { input: NewTaskRecord; resolve: (t: TaskRecord) => void }; json: string }[],
-  ): void {
-    const stored = this.#tx(() =>
-      ready.map(({ b: { input }, json }) => {
-        const hasHead = this.#q('SELECT 1 FROM qnox_tasks WHERE ordering_key = ? LIMIT 1').get(
-          input.orderingKey,
-        );
-        const result = this.#q(
-          'INSERT INTO qnox_tasks (id, ordering_key, head_due, record) VALUES (?, ?, ?, ?)',
-        ).run(input.id, input.orderingKey, hasHead ? null : input.nextAttemptAt, json);
-        return { ...input, seq: Number(result.lastInsertRowid) };
-      }),
+    commitBatch(
+      batch,
+      (rows) =>
+        this.#tx(() =>
+          rows.map(({ input, json }) => {
+            const hasHead = this.#q('SELECT 1 FROM qnox_tasks WHERE ordering_key = ? LIMIT 1').get(
+              input.orderingKey,
+            );
+            const result = this.#q(
+              'INSERT INTO qnox_tasks (id, ordering_key, head_due, record) VALUES (?, ?, ?, ?)',
+            ).run(input.id, input.orderingKey, hasHead ? null : input.nextAttemptAt, json);
+            return Number(result.lastInsertRowid);
+          }),
+        ),
+      (error) => wrap(error, 'queue the write'),
     );
-    for (const [i, { b }] of ready.entries()) b.resolve(stored[i]!);
   }
 
   async dueTasks(query: { now: number; limit: number }): Promise<TaskRecord[]> {
@@ -236,23 +195,10 @@ export class SqliteStore implements QnoxLocalStore {
     }[];
     const out: DeadLetterRecord[] = [];
     for (const row of rows) {
-      const record = this.#readDead(row);
+      const record = readDeadLetter(row, this.#listener);
       if (record) out.push(record);
     }
     return out;
-  }
-
-  /**
-   * A damaged dead letter is left where it is (so `removeDeadLetter(id)` still
-   * discards it), reported, and skipped.
-   */
-  #readDead(row: { id: string; record: string }): DeadLetterRecord | undefined {
-    try {
-      return decodeDeadLetter(parseRecord(row.record));
-    } catch (error) {
-      this.#listener?.({ id: row.id, reason: reasonOf(error), at: Date.now(), raw: row.record });
-      return undefined;
-    }
   }
 
   async removeDeadLetter(id: string): Promise<DeadLetterRecord | undefined> {
@@ -261,7 +207,7 @@ export class SqliteStore implements QnoxLocalStore {
         | { id: string; record: string }
         | undefined;
       if (row) this.#q('DELETE FROM qnox_dead WHERE id = ?').run(id);
-      return row ? this.#readDead(row) : undefined;
+      return row ? readDeadLetter(row, this.#listener) : undefined;
     });
   }
 
@@ -283,15 +229,8 @@ export class SqliteStore implements QnoxLocalStore {
     const row = this.#q('SELECT record FROM qnox_cache WHERE key = ?').get(key) as
       | { record: string }
       | undefined;
-    if (!row) return undefined;
-    try {
-      return decodeCache(parseRecord(row.record));
-    } catch (error) {
-      // A cache entry is only a copy: a damaged one is dropped and read again from the network.
-      this.#q('DELETE FROM qnox_cache WHERE key = ?').run(key);
-      this.#listener?.({ reason: reasonOf(error), at: Date.now(), raw: row.record });
-      return undefined;
-    }
+    // A damaged entry throws a typed corrupt-record error; the cache reader drops and reports it.
+    return row ? (parseRecord(row.record) as CacheRecord) : undefined;
   }
 
   async deleteCache(key: string): Promise<void> {
@@ -377,18 +316,8 @@ export class SqliteStore implements QnoxLocalStore {
     const next = this.#q(
       'SELECT seq, id, record FROM qnox_tasks WHERE ordering_key = ? ORDER BY seq LIMIT 1',
     ).get(row.ordering_key) as Row | undefined;
-    if (next) {
-      let due: unknown;
-      try {
-        due = (JSON.parse(next.record) as { nextAttemptAt?: unknown }).nextAttemptAt;
-      } catch {
-        // Damaged: due now, so the next read decodes (and quarantines) it.
-      }
-      this.#q('UPDATE qnox_tasks SET head_due = ? WHERE seq = ?').run(
-        typeof due === 'number' ? due : 0,
-        next.seq,
-      );
-    }
+    if (next)
+      this.#q('UPDATE qnox_tasks SET head_due = ? WHERE seq = ?').run(dueOf(next.record), next.seq);
   }
 
   #decode(rows: Row[]): TaskRecord[] {
@@ -404,32 +333,11 @@ export class SqliteStore implements QnoxLocalStore {
   }
 
   #quarantine(row: Row, error: unknown): void {
-    const report: QuarantineReport = {
-      id: row.id,
-      reason: reasonOf(error),
-      at: Date.now(),
-      raw: row.record,
-    };
+    const report = damaged(row, error);
     this.#tx(() => {
       this.#remove(row.id);
       this.#q('INSERT INTO qnox_quarantine (record) VALUES (?)').run(JSON.stringify(report));
     });
     this.#listener?.(report);
   }
-}
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function wrap(error: unknown, what: string): StorageError {
-  if (error instanceof StorageError) return error;
-  return new StorageError(`SQLite could not ${what}`, { cause: error });
-}
-
-function isMemoryPath(path: string): boolean {
-  return (
-    path === ':memory:' ||
-    (path.startsWith('file:') && /[?&]mode=memory\b|^file::memory:/.test(path))
-  );
 }

@@ -1,0 +1,22 @@
+import type { WireResponse } from '../http/transport.js';
+import type { TaskRecord } from '../outbox/records.js';
+import type { OutcomeDeps } from './outcomes.js';
+
+/** What one `sync()` did. */
+export interface SyncReport {
+  readonly delivered: number;
+  readonly retried: number;
+  readonly deadLettered: number;
+}
+
+export interface EngineDeps extends Omit<OutcomeDeps, 'pause'> {
+  readonly concurrency: number;
+  /** When false, only explicit `sync()` calls drain. */
+  readonly autoSync: boolean;
+  /** Send the next write of a key while the previous one's bookkeeping commits (off with a conflict detector). */
+  readonly pipeline: boolean;
+  /** Called synchronously on a 2xx, before the next write of the key can go out. */
+  readonly onAcknowledged: (task: TaskRecord, response: WireResponse) => void;
+  /** Last look at a task before it goes out (e.g. to follow If-Match across our own writes). */
+  readonly beforeSend: (task: TaskRecord) => TaskRecord;
+}
