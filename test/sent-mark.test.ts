@@ -107,3 +107,94 @@ describe.each(Object.entries(stores))('"may have reached the server" on %s', (_n
     expect(server.effects.filter((e) => e.method === 'POST')).toHaveLength(1);
   });
 });
+
+/** Counts durable mark commits and logs when each write's mark was committed. */
+function counted(
+  store: QnoxLocalStore,
+  log: string[],
+): { store: QnoxLocalStore; commits: () => number } {
+  let commits = 0;
+  const note = (tasks: readonly { idempotencyKey: string; sentAt?: number }[]) => {
+    commits++;
+    for (const t of tasks) if (t.sentAt !== undefined) log.push(`marked ${t.idempotencyKey}`);
+  };
+  const proxy = new Proxy(store, {
+    get(target, name) {
+      const value = Reflect.get(target, name);
+      if (name === 'updateTask')
+        return async (task: Parameters<QnoxLocalStore['updateTask']>[0]) => {
+          await target.updateTask(task);
+          note([task]);
+        };
+      if (name === 'updateTasks' && target.updateTasks)
+        return async (tasks: Parameters<QnoxLocalStore['updateTask']>[0][]) => {
+          await target.updateTasks!(tasks);
+          note(tasks);
+        };
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { store: proxy, commits: () => commits };
+}
+
+const pipelined = Object.entries(stores).filter(([name]) => name !== 'MemoryStore');
+
+describe.each(pipelined)('marks written a batch at a time on %s', (_name, make) => {
+  it('a lane of 40 writes commits its marks in a few batches, each before its write leaves', async () => {
+    const server = new TestServer();
+    await server.start();
+    const log: string[] = [];
+    const { store, commits } = counted(make()(), log);
+    const clock = new ManualClock();
+    const sync = await client(server, store, clock);
+    closer.close = async () => {
+      await sync.dispose();
+      await server.stop();
+    };
+    server.faultPolicy = (req) => {
+      log.push(`sent ${req.headers['idempotency-key']}`);
+      return undefined;
+    };
+    const writes = [];
+    for (let i = 0; i < 40; i++) writes.push(await sync.post('/items', { title: `w${i}` }));
+    await drainAll(sync, clock);
+    expect(server.effects.filter((e) => e.method === 'POST')).toHaveLength(40);
+    for (const w of writes) {
+      const marked = log.indexOf(`marked ${w.idempotencyKey}`);
+      expect(marked).toBeGreaterThanOrEqual(0);
+      expect(marked).toBeLessThan(log.indexOf(`sent ${w.idempotencyKey}`));
+    }
+    // One commit per write before; a read-ahead batch (32) now shares one.
+    expect(commits()).toBeLessThanOrEqual(6);
+  });
+
+  it('marks written ahead are taken back when the lane stops: later writes still coalesce', async () => {
+    const server = new TestServer();
+    await server.start();
+    const { store } = counted(make()(), []);
+    const clock = new ManualClock();
+    const sync = await client(server, store, clock);
+    closer.close = async () => {
+      await sync.dispose();
+      await server.stop();
+    };
+    server.editItem('9', { title: 'nine' });
+    for (let i = 0; i < 3; i++) await sync.post('/items', { title: `w${i}` }, { orderingKey: 'k' });
+    const last = await sync.put('/items/9', { title: 'a' }, { orderingKey: 'k' });
+    let posts = 0;
+    server.faultPolicy = (req) =>
+      req.method === 'POST' && ++posts === 2 ? { kind: 'status', status: 503 } : undefined;
+    await sync.sync();
+    expect(server.effects.filter((e) => e.method === 'POST')).toHaveLength(1);
+    const queued = await store.listTasks(10);
+    expect(queued).toHaveLength(3);
+    // The first is the failed, sent one; the rest were only read ahead.
+    expect(queued[0]?.sentAt).toBeDefined();
+    expect(queued.slice(1).map((t) => t.sentAt)).toEqual([undefined, undefined]);
+    server.faultPolicy = undefined;
+    const merged = await sync.put('/items/9', { title: 'b' }, { orderingKey: 'k' });
+    expect(merged.id).toBe(last.id);
+    await drainAll(sync, clock);
+    expect(server.items.get('9')?.value).toEqual({ title: 'b' });
+  });
+});

@@ -60,6 +60,11 @@ export class ReadAhead {
       });
   }
 
+  /** The tasks in hand, not taken yet. */
+  peek(): readonly AheadTask[] {
+    return this.#queue;
+  }
+
   /** The next task of the key, or `undefined` when none was read. */
   async take(): Promise<AheadTask | undefined> {
     if (this.#queue.length === 0) await this.#reading;

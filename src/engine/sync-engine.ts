@@ -9,8 +9,8 @@ import { SendMarks } from './send-marks.js';
 
 export type { EngineDeps, SyncReport } from './engine-deps.js';
 
-/** How often a client whose store is drained by another process looks again. */
-const LOCK_RETRY_MS = 5_000;
+/** How often a client whose store is drained by another context (a tab, a process) looks again. */
+const LOCK_RETRY_MS = 1_000;
 
 /**
  * The drain loop. One per client (single-flight); within it, the head of each
@@ -68,11 +68,21 @@ export class SyncEngine {
       return undefined;
     this.#touched.set(id, Number.POSITIVE_INFINITY);
     try {
+      // A mark written ahead for a write its lane will now skip: it was never sent.
+      if (this.#marks.isAhead(id)) await this.#marks.release({ id });
       return await change();
     } finally {
       this.#touched.set(id, ++this.#epoch);
       this.kick();
     }
+  }
+
+  /**
+   * `task` as queued, when the only mark it carries was written ahead by a lane
+   * that has not sent it: a change under {@link hold} takes that mark back.
+   */
+  asQueued<T extends TaskRecord | undefined>(task: T): T {
+    return (task && this.#marks.asQueued(task)) as T;
   }
 
   /** Starts a drain without waiting for it; failures surface on the status stream. */
@@ -217,6 +227,7 @@ export class SyncEngine {
         // A precondition follows the previous write's answer (its new ETag): wait for it in full.
         if (task.headers['if-match'] !== undefined) await previousAck;
         const marked = await this.#marks.mark(task);
+        if (marked) this.#markAhead(ahead);
         if (!marked || this.#disposed || !this.#holdsLock()) break;
         task = marked;
         const current = task;
@@ -234,6 +245,7 @@ export class SyncEngine {
         // A pipelined lane moves on at the server's 2xx status: the write took
         // effect, and its answer's body is read while the next write goes out.
         const early = await Promise.race([delivered, verdict.then(() => false)]);
+        if (early) this.#markAhead(ahead);
         let removed: Promise<void> | undefined;
         if (early) {
           removed = this.deps.store.removeTask(current.id);
@@ -260,8 +272,10 @@ export class SyncEngine {
       }
       // The lane ran dry: removals the store holds back for a batch need not wait.
       this.deps.store.flush?.();
+      await this.#marks.release({ orderingKey: first.orderingKey });
       await bookkeeping;
     } catch (error) {
+      await this.#marks.release({ orderingKey: first.orderingKey });
       await bookkeeping.catch(() => {});
       this.#stopped = true;
       this.#storageFault(error);
@@ -292,6 +306,16 @@ export class SyncEngine {
     early.removed.catch(() => {});
     this.deps.settlements.acknowledged(task.id, early.result);
     return early;
+  }
+
+  /** Marks the writes read ahead that the lane would send next, in the background. */
+  #markAhead(ahead: ReadAhead): void {
+    this.#marks.markAhead(
+      ahead
+        .peek()
+        .filter((next) => this.#mayChain(next.task, next.epoch))
+        .map((next) => next.task),
+    );
   }
 
   #mayChain(next: TaskRecord, epoch: number): boolean {

@@ -30,12 +30,14 @@ export async function cancelLocalCreate(
   url: string,
 ): Promise<QnoxResponse | undefined> {
   const { store, engine } = deps;
-  const creator = await store.getTask(creatorId);
+  const creator = engine.asQueued(await store.getTask(creatorId));
   if (!creator || mayHaveReachedServer(creator)) return undefined;
   const target = normalizeUrl(url);
   // A rare, app-driven operation: one scan of the queue for the resource's writes.
   const queued = await store.listTasks(await store.pendingCount());
-  const related = queued.filter((t) => t.id !== creator.id && normalizeUrl(t.url) === target);
+  const related = queued
+    .filter((t) => t.id !== creator.id && normalizeUrl(t.url) === target)
+    .map((t) => engine.asQueued(t));
   if (related.some(mayHaveReachedServer)) return undefined;
   const dropped: TaskRecord[] = [];
   for (const task of [creator, ...related]) {

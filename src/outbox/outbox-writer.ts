@@ -132,7 +132,7 @@ export class OutboxWriter {
   }
 
   async #coalesce(record: NewTaskRecord): Promise<MutationHandle | undefined> {
-    const last = await this.deps.store.lastTask!(record.orderingKey);
+    const last = this.deps.engine.asQueued(await this.deps.store.lastTask!(record.orderingKey));
     const plan = last && coalesce(last, record);
     if (!last || !plan) return undefined;
     if (plan.kind === 'merge') {

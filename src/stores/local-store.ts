@@ -93,6 +93,12 @@ export interface QnoxLocalStore {
    * runs out of writes, so the last ones settle without waiting out the batch.
    */
   flush?(): void;
+  /**
+   * Optional accelerator: replaces several queued tasks in one durable commit
+   * (same rules as `updateTask`). Without it the engine calls `updateTask` for
+   * each; the outcome is the same, only with one commit per task.
+   */
+  updateTasks?(tasks: readonly TaskRecord[]): Promise<void>;
   /** Optional, enables coalescing: the last queued task of an ordering key (highest seq). */
   lastTask?(orderingKey: string): Promise<TaskRecord | undefined>;
   /** Optional small key-value area that `clear()` never touches (e.g. the encryption salt). */

@@ -87,4 +87,26 @@ export const scheduleCases: Case[] = [
       return undefined;
     },
   },
+  {
+    name: 'updateTasks (when present) replaces several tasks at once, ignores missing ones, keeps the schedule',
+    async run(store) {
+      if (!store.updateTasks) return undefined;
+      const a1 = await store.enqueue(sampleTask({ orderingKey: 'a', nextAttemptAt: 0 }));
+      const a2 = await store.enqueue(sampleTask({ orderingKey: 'a', nextAttemptAt: 0 }));
+      const b1 = await store.enqueue(sampleTask({ orderingKey: 'b', nextAttemptAt: 0 }));
+      await store.removeTask(b1.id);
+      await store.updateTasks([
+        { ...a1, sentAt: 7, inFlightAt: 7, nextAttemptAt: 300 },
+        { ...a2, sentAt: 7, inFlightAt: 7 },
+        { ...b1, sentAt: 7 },
+      ]);
+      same((await store.getTask(a1.id))?.sentAt, 7, 'first updated');
+      same((await store.getTask(a2.id))?.inFlightAt, 7, 'second updated');
+      same(await store.getTask(b1.id), undefined, 'a removed task is not brought back');
+      same(await store.pendingCount(), 2, 'count unchanged');
+      same(ids(await store.dueTasks({ now: 100, limit: 10 })), [], 'a waits for its head at 300');
+      same(ids(await store.dueTasks({ now: 300, limit: 10 })), [a1.id], 'a due at 300');
+      return undefined;
+    },
+  },
 ];

@@ -48,7 +48,7 @@ class EncryptedStore implements QnoxLocalStore {
     private readonly options: EncryptionKeyOptions,
   ) {
     inner.onQuarantine?.((report) => this.#listener?.(report));
-    const { nextInKey, lastTask, acquireDrainLock, holdsDrainLock, flush } = inner;
+    const { nextInKey, lastTask, acquireDrainLock, holdsDrainLock, flush, updateTasks } = inner;
     // Which context drains, and who hears of changes, is the wrapped store's business.
     if (acquireDrainLock) this.acquireDrainLock = () => acquireDrainLock.call(inner);
     if (holdsDrainLock) this.holdsDrainLock = () => holdsDrainLock.call(inner);
@@ -57,6 +57,13 @@ class EncryptedStore implements QnoxLocalStore {
     if (nextInKey) {
       this.nextInKey = async (key, afterSeq, limit) =>
         this.#openAll(await nextInKey.call(inner, await this.#c().blind(key), afterSeq, limit));
+    }
+    if (updateTasks) {
+      this.updateTasks = async (tasks) =>
+        updateTasks.call(
+          inner,
+          await Promise.all(tasks.map(async (t) => ({ ...(await this.#sealTask(t)), seq: t.seq }))),
+        );
     }
     if (lastTask) {
       this.lastTask = async (key) =>
@@ -71,6 +78,7 @@ class EncryptedStore implements QnoxLocalStore {
     limit: number,
   ) => Promise<TaskRecord[]>;
   readonly lastTask?: (orderingKey: string) => Promise<TaskRecord | undefined>;
+  readonly updateTasks?: (tasks: readonly TaskRecord[]) => Promise<void>;
   readonly acquireDrainLock?: () => Promise<boolean>;
   readonly holdsDrainLock?: () => boolean;
   readonly flush?: () => void;

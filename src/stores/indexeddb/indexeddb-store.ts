@@ -24,6 +24,7 @@ import {
   rowsAfter,
   TASKS,
   updateRow,
+  updateRows,
 } from './task-rows.js';
 import { type DrainLock, drainLock } from './web-lock.js';
 
@@ -159,6 +160,11 @@ export class IndexedDbStore implements QnoxLocalStore {
 
   async updateTask(task: TaskRecord): Promise<void> {
     await this.#conn.write([T, H], (tx) => updateRow(tx, task, this.#conn.keys()));
+  }
+
+  /** Marks for a lane's read-ahead batch commit together. */
+  async updateTasks(tasks: readonly TaskRecord[]): Promise<void> {
+    await this.#conn.write([T, H], (tx) => updateRows(tx, tasks, this.#conn.keys()));
   }
 
   /** Removals issued together (or while the previous batch commits) share one transaction. */

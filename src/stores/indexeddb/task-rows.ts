@@ -183,6 +183,42 @@ export async function updateRow(
 }
 
 /**
+ * {@link updateRow} for several tasks in one transaction: one read per key (its
+ * rows between the batch's first and last seq) instead of one per task, and a
+ * key's head is mended only when its schedule changed.
+ */
+export async function updateRows(
+  tx: IDBTransaction,
+  batch: readonly TaskRecord[],
+  keys: typeof IDBKeyRange,
+): Promise<void> {
+  const byKey = new Map<string, TaskRecord[]>();
+  for (const task of batch) {
+    const group = byKey.get(task.orderingKey);
+    if (group) group.push(task);
+    else byKey.set(task.orderingKey, [task]);
+  }
+  const tasks = tx.objectStore(TASKS);
+  await Promise.all(
+    [...byKey].map(async ([key, group]) => {
+      const seqs = group.map((t) => t.seq);
+      const range = keys.bound([key, Math.min(...seqs)], [key, Math.max(...seqs)]);
+      const rows = (await request(tasks.index('byKey').getAll(range))) as TaskRecord[];
+      const old = new Map(rows.map((row) => [row.seq, row]));
+      let moved = false;
+      for (const task of group) {
+        const row = old.get(task.seq);
+        // Gone (delivered, cancelled, cleared): a missing task is ignored.
+        if (row?.id !== task.id) continue;
+        tasks.put({ ...task, seq: row.seq, orderingKey: row.orderingKey });
+        moved ||= row.nextAttemptAt !== task.nextAttemptAt || row.createdAt !== task.createdAt;
+      }
+      if (moved) await rehead(tx, key, keys);
+    }),
+  );
+}
+
+/**
  * Whether `head` is exactly the schedule of `first`, its key's first task. A
  * head that is not (an enqueue marked it due, another tab moved the queue, or
  * the key emptied) is mended with {@link rehead} before anyone trusts it.
