@@ -2,6 +2,7 @@ import { CacheReader } from './cache/cache-reader.js';
 import { CacheWrites } from './cache/cache-writes.js';
 import type { ConflictStrategy } from './conflict/conflict-types.js';
 import { coalesced } from './engine/coalesced.js';
+import { linkContexts } from './engine/context-link.js';
 import { Reachability } from './engine/reachability.js';
 import { Settlements } from './engine/settlements.js';
 import { SyncEngine, type SyncReport } from './engine/sync-engine.js';
@@ -13,7 +14,7 @@ import { resolveUrl } from './http/url.js';
 import type { GetOptions, MutationOptions, QnoxResponse, QnoxSyncOptions } from './options.js';
 import { type MutationHandle, OutboxWriter } from './outbox/outbox-writer.js';
 import type { DeadLetterRecord, MutationMethod, TaskRecord } from './outbox/records.js';
-import { type ChangeChannel, openChannel } from './platform/broadcast.js';
+import type { ChangeChannel } from './platform/broadcast.js';
 import { defaultConnectivity } from './platform/connectivity.js';
 import { checkGetOptions, type ResolvedOptions, resolveOptions } from './resolve-options.js';
 import type { SyncEvent } from './status/events.js';
@@ -99,6 +100,7 @@ export class QnoxSync {
       scope: options.scope,
       ttlMs,
       invalidate: options.invalidates,
+      onChanged: (url) => events.emit({ type: 'cache-updated', url, remote: false }),
     });
     const perCallConflict = new Map<string, ConflictStrategy>();
     this.#engine = new SyncEngine({
@@ -151,14 +153,12 @@ export class QnoxSync {
     });
     wasOnline = this.#reachability.online;
     this.#status.update({ online: wasOnline });
-    if (store.shareKey) {
-      this.#channel = openChannel(`qnox:${store.shareKey}`, (message) => {
-        if (message.t === 'settled') this.#settlements.receive(message);
-        // Another context queued or finished a write: counts changed, and if we drain, there is work.
-        this.#refreshSoon();
+    if (store.shareKey)
+      this.#channel = linkContexts(`qnox:${store.shareKey}`, {
+        settlements: this.#settlements,
+        events,
+        refresh: () => this.#refreshSoon(),
       });
-      this.#settlements.announce = (message) => this.#channel?.post(message);
-    }
   }
 
   /** Validates options, opens the store, reads the backlog's counts and starts draining it. */

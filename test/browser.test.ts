@@ -14,7 +14,6 @@ beforeAll(async () => {
   pages = await startPageServer({
     conformance: '../browser/conformance-page.ts',
     tab: '../browser/tab-page.ts',
-    react: '../browser/react-page.ts',
   });
 }, 60_000);
 
@@ -252,35 +251,6 @@ describe('in real Chromium', { timeout: 120_000 }, () => {
 
   it('a Periodic Background Sync, where granted, is registered and its event drains the queue', async () => {
     await drainFromWorker('periodic');
-  });
-
-  it('React hooks re-render on status changes and on writes to the queried collection', async () => {
-    pages.server.items.clear();
-    pages.server.editItem('1', { name: 'Apples', qty: 1 });
-    const context = await browser.newContext();
-    try {
-      const page = await context.newPage();
-      await page.goto(`${pages.url}/react.html`);
-      await page.waitForFunction(() => document.title === 'ready');
-      await page.waitForFunction(
-        () => document.getElementById('items')?.textContent === 'Apples=1',
-      );
-      expect(await page.textContent('#status')).toBe('idle:0');
-      await context.setOffline(true);
-      await page.evaluate(() =>
-        (window as unknown as Qnox).qnox.post('/items', { name: 'Pears', qty: 2 }),
-      );
-      await page.waitForFunction(
-        () => document.getElementById('status')?.textContent === 'offline:1',
-      );
-      await context.setOffline(false);
-      await page.waitForFunction(
-        () => document.getElementById('items')?.textContent === 'Apples=1Pears=2',
-      );
-      await page.waitForFunction(() => document.getElementById('status')?.textContent === 'idle:0');
-    } finally {
-      await context.close();
-    }
   });
 
   it('four tabs queue offline, then deliver together: each key once; closing the leader mid-drain hands over', async () => {

@@ -180,6 +180,7 @@ export class CacheReader {
         expiresAt,
         ...(vary ? { vary } : {}),
       });
+      this.deps.events.emit({ type: 'cache-updated', url, remote: false });
     }
     return {
       status: response.status,

@@ -14,6 +14,8 @@ export interface CacheWritesDeps {
   readonly ttlMs: number;
   /** Other cached URLs a write to `url` makes stale (default: its collection). */
   readonly invalidate: (url: string) => string[];
+  /** Called after each entry written (read-your-writes, optimistic layers, rollback, expiry). */
+  readonly onChanged?: (url: string) => void;
 }
 
 /** What a write is made against: the cached ETag / Last-Modified and representation. */
@@ -74,7 +76,7 @@ export class CacheWrites {
     const entry = await this.#entry(task.url);
     if (!entry) return false;
     const next = encodeBody(update(bodyData(entry.body)));
-    await this.deps.store.putCache({
+    await this.#write({
       ...entry,
       body: next ?? null,
       pending: [...(entry.pending ?? []), { taskId: task.id, before: entry.body }],
@@ -108,15 +110,15 @@ export class CacheWrites {
       newEtag !== undefined &&
       response.body !== null;
     if (entry && pending.length > 0) {
-      await this.deps.store.putCache({ ...entry, pending });
+      await this.#write({ ...entry, pending });
     } else if (representation) {
-      await this.#put(task.url, response.status, response.headers, response.body);
+      await this.#putResponse(task.url, response.status, response.headers, response.body);
     } else if (entry) {
       // The delivered write's layer goes, whatever the answer carried; the copy is stale now.
-      await this.deps.store.putCache({ ...expired(entry), pending });
+      await this.#write({ ...expired(entry), pending });
     }
     for (const other of stale) {
-      if (other && !other.pending?.length) await this.deps.store.putCache(expired(other));
+      if (other && !other.pending?.length) await this.#write(expired(other));
     }
   }
 
@@ -125,29 +127,35 @@ export class CacheWrites {
     const entry = await this.#entry(task.url);
     if (entry?.pending?.some((p) => p.taskId === task.id)) {
       // Layers cannot be replayed without their functions: back to the server's version, marked stale.
-      await this.deps.store.putCache({
+      await this.#write({
         ...expired(entry),
         body: entry.pending[0]!.before,
         pending: [],
       });
     }
     if (current && current.data !== null) {
-      await this.#put(task.url, 200, current.headers, encodeBody(current.data) ?? null);
+      await this.#putResponse(task.url, 200, current.headers, encodeBody(current.data) ?? null);
     }
+  }
+
+  /** Writes an entry and tells the app (and, through the client, other contexts) its URL changed. */
+  async #write(entry: CacheRecord): Promise<void> {
+    await this.deps.store.putCache(entry);
+    this.deps.onChanged?.(entry.url);
   }
 
   #entry(url: string): Promise<CacheRecord | undefined> {
     return this.deps.store.getCache(cacheKey(this.deps.scope(), 'GET', url));
   }
 
-  async #put(
+  async #putResponse(
     url: string,
     status: number,
     headers: Readonly<Record<string, string>>,
     body: CacheRecord['body'],
   ): Promise<void> {
     const now = this.deps.clock.now();
-    await this.deps.store.putCache({
+    await this.#write({
       v: RECORD_VERSION,
       key: cacheKey(this.deps.scope(), 'GET', url),
       url,

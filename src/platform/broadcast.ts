@@ -1,6 +1,12 @@
 /** What one client tells the others sharing its store (other tabs, a service worker). */
 export type ChannelMessage =
   | { readonly t: 'changed' }
+  /** What the app may want to re-read: a cache entry written, a write delivered or dead-lettered. */
+  | {
+      readonly t: 'touched';
+      readonly url: string;
+      readonly why: 'cache' | 'delivered' | 'dead-lettered';
+    }
   | {
       readonly t: 'settled';
       readonly id: string;

@@ -56,6 +56,14 @@ export type SyncEvent =
   | { readonly type: 'offline'; readonly error?: QnoxError }
   | { readonly type: 'cache-hit'; readonly url: string; readonly stale: boolean }
   | { readonly type: 'cache-miss'; readonly url: string }
+  /**
+   * A cached answer for `url` was written: a GET's answer (also a background
+   * revalidation), read-your-writes, an optimistic layer or its removal. With
+   * `remote`, another context on the same store (a tab, the service worker) wrote it.
+   */
+  | { readonly type: 'cache-updated'; readonly url: string; readonly remote: boolean }
+  /** Another context on the same store delivered (`ok`) or dead-lettered a write to `url`. */
+  | { readonly type: 'settled-elsewhere'; readonly url: string; readonly ok: boolean }
   | { readonly type: 'storage-error'; readonly error: QnoxError }
   /** An app callback threw where no call could carry the error (cache upkeep after a delivery, a conflict detector). */
   | { readonly type: 'callback-error'; readonly error: QnoxError & { readonly callback: string } }
