@@ -46,7 +46,8 @@ sync.events.subscribe((e: SyncEvent) => {
   li.textContent = `${new Date().toLocaleTimeString()} ${e.type} ${what}${e.type === 'cache-hit' ? (e.stale ? ' (stale)' : '') : ''}`;
   $('events').prepend(li);
   while ($('events').children.length > 40) $('events').lastElementChild?.remove();
-  if (e.type === 'sent' || e.type === 'dead-lettered' || e.type === 'online') void renderItems();
+  // settled-elsewhere: the service worker or another tab delivered a write.
+  if (['sent', 'dead-lettered', 'settled-elsewhere', 'online'].includes(e.type)) void renderItems();
 });
 
 async function renderItems(): Promise<void> {
