@@ -81,9 +81,7 @@ export function QnoxProvider(props: QnoxProviderProps): ReactNode {
  * await sync.post('/orders', order);
  */
 export function useQnox(): QnoxSync {
-  const client = useContext(QnoxContext);
-  if (!client) throw new ConfigError('client', 'No QnoxSync here: wrap the app in <QnoxProvider>');
-  return client;
+  return useClient(undefined);
 }
 
 /** The client passed, else the provider's. */

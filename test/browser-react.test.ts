@@ -36,12 +36,21 @@ const text = (page: Page, id: string, want: string) =>
     { timeout: 10_000 },
   );
 
+/** A fresh browser context (its own IndexedDB) around `run`, closed after. */
+async function inContext(run: (context: BrowserContext) => Promise<void>): Promise<void> {
+  pages.server.items.clear();
+  pages.server.editItem('1', { name: 'Apples', qty: 1 });
+  const context = await browser.newContext();
+  try {
+    await run(context);
+  } finally {
+    await context.close();
+  }
+}
+
 describe('React provider and hooks in real Chromium', { timeout: 60_000 }, () => {
   it('re-render on status changes and on writes to the queried collection', async () => {
-    pages.server.items.clear();
-    pages.server.editItem('1', { name: 'Apples', qty: 1 });
-    const context = await browser.newContext();
-    try {
+    await inContext(async (context) => {
       const page = await openReact(context);
       await text(page, 'items', 'Apples=1');
       expect(await page.textContent('#status')).toBe('idle:0');
@@ -53,32 +62,22 @@ describe('React provider and hooks in real Chromium', { timeout: 60_000 }, () =>
       await context.setOffline(false);
       await text(page, 'items', 'Apples=1Pears=2');
       await text(page, 'status', 'idle:0');
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('staleWhileRevalidate: the background revalidation’s answer reaches the component', async () => {
-    pages.server.items.clear();
-    pages.server.editItem('1', { name: 'Apples', qty: 1 });
-    const context = await browser.newContext();
-    try {
+    await inContext(async (context) => {
       const page = await openReact(context);
       await text(page, 'one', 'Apples=1');
       // Changed behind the client's back; the cached copy (ttlMs: 1) is stale, so shown at once and revalidated.
       pages.server.editItem('1', { name: 'Apples', qty: 7 });
       await page.evaluate(() => (window as unknown as Qnox).refetchOne());
       await text(page, 'one', 'Apples=7');
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('a write delivered by another tab on the same store reaches this tab’s components', async () => {
-    pages.server.items.clear();
-    pages.server.editItem('1', { name: 'Apples', qty: 1 });
-    const context = await browser.newContext();
-    try {
+    await inContext(async (context) => {
       const page = await openReact(context, '?passive');
       await text(page, 'items', 'Apples=1');
       const other = await context.newPage();
@@ -90,8 +89,6 @@ describe('React provider and hooks in real Chromium', { timeout: 60_000 }, () =>
         await m.result;
       });
       await text(page, 'items', 'Apples=1Figs=3');
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

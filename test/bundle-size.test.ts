@@ -8,10 +8,12 @@ import { describe, expect, it } from 'vitest';
  * growth until the redesign's per-entry rows replace it: ~17.09 kB before the
  * hardening of delivery at the edges, ~20.5 kB after it (hop-by-hop redirects,
  * input, header and option validation, typed callback errors, damaged-row
- * decoding, the possibly-delivered mark; see CHANGELOG), ~21.6 kB with the
- * marks written ahead a batch per commit and the cross-context change events.
+ * decoding, the possibly-delivered mark; see CHANGELOG), 21.46 kB with the
+ * marks written ahead a batch per commit (about 0.6 kB, the drain bench's fix)
+ * and the cross-context change events (about 0.3 kB, first-use item 2). Raised
+ * by 0.25 kB for those two, no more; the redesign's rows replace this guard.
  */
-const BUDGET_BYTES = 22 * 1024;
+const BUDGET_BYTES = 21.5 * 1024;
 
 async function gzippedSize(source: string): Promise<number> {
   const out = await build({

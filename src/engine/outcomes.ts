@@ -50,6 +50,8 @@ export interface OutcomeDeps {
   readonly newId: () => string;
   /** Pauses delivery in `authRequired`. */
   readonly pause: (error: AuthError) => void;
+  /** The moment a write is acknowledged, before the next write of its key goes out. */
+  readonly onAcknowledged: (task: TaskRecord, response: WireResponse) => void;
   /** After a write is acknowledged, before its `result` settles (read-your-writes). */
   readonly onDelivered: (task: TaskRecord, response: WireResponse) => Promise<void>;
   /** After a write is dropped for good (server-wins, dead letter): roll back what it showed. */
@@ -82,6 +84,30 @@ export class Outcomes {
   }
 
   tally: Tally = { delivered: 0, retried: 0, deadLettered: 0 };
+
+  /**
+   * Tells of a delivered write at once (other tabs, the caller's result); in a
+   * pipelined lane its removal starts now (or started at its 2xx status:
+   * `removed`) and commits behind the next write. Pipelined lanes have no
+   * conflict detector: an acknowledged write is done.
+   */
+  acknowledge(
+    task: TaskRecord,
+    verdict: Verdict,
+    pipelined: boolean,
+    removed: Promise<void> | undefined,
+  ): EarlyAck | undefined {
+    if (verdict.kind !== 'delivered') return undefined;
+    this.deps.onAcknowledged(task, verdict.response);
+    if (!pipelined) return undefined;
+    const early = {
+      removed: removed ?? this.deps.store.removeTask(task.id),
+      result: toResult(verdict.response),
+    };
+    early.removed.catch(() => {});
+    this.deps.settlements.acknowledged(task.id, early.result);
+    return early;
+  }
 
   /** `early`: what the caller already did on acknowledgment (started the removal, built the result). */
   async apply(task: TaskRecord, verdict: Verdict, early?: EarlyAck): Promise<void> {

@@ -92,37 +92,24 @@ export class SendMarks {
     // Topped up by half a window at a time: fewer, larger commits.
     if (room < AHEAD / 2) return;
     const now = this.deps.clock.now();
-    const batch: AheadMark[] = [];
-    for (const before of next) {
-      if (batch.length >= room) break;
-      if (
-        this.#ahead.has(before.id) ||
-        (before.inFlightAt !== undefined && !this.#mine.has(before.id))
-      )
-        continue;
-      batch.push({ commit: Promise.resolve(), before, marked: markOf(before, now) });
-    }
+    const batch = next
+      .filter((t) => !this.#ahead.has(t.id) && (t.inFlightAt === undefined || this.#mine.has(t.id)))
+      .slice(0, room);
     if (batch.length === 0) return;
-    const commit = commits.add(batch.map((pre) => pre.marked));
+    const commit = commits.add(batch.map((t) => markOf(t, now)));
     commit.catch(() => {
       // The lane marks these one by one instead (and meets the store's error there).
-      for (const pre of batch)
-        if (this.#ahead.get(pre.before.id)?.commit === commit) this.#ahead.delete(pre.before.id);
+      for (const t of batch) if (this.#ahead.get(t.id)?.commit === commit) this.#ahead.delete(t.id);
     });
-    for (const pre of batch) {
-      this.#ahead.set(pre.before.id, { ...pre, commit });
-      this.#mine.add(pre.before.id);
+    for (const before of batch) {
+      this.#ahead.set(before.id, { commit, before, marked: markOf(before, now) });
+      this.#mine.add(before.id);
     }
   }
 
   /** `task` as it was queued, when its only new mark is one written ahead (it was not sent). */
   asQueued(task: TaskRecord): TaskRecord {
     return this.#ahead.get(task.id)?.before ?? task;
-  }
-
-  /** Whether `id` carries a mark written ahead that its lane has not used. */
-  isAhead(id: string): boolean {
-    return this.#ahead.has(id);
   }
 
   /**
@@ -140,12 +127,8 @@ export class SendMarks {
       }
     if (back.length === 0) return;
     await Promise.allSettled(back.map((pre) => pre.commit));
-    const before = back.map((pre) => pre.before);
-    const { store } = this.deps;
-    await (store.updateTasks
-      ? store.updateTasks(before)
-      : Promise.all(before.map((t) => store.updateTask(t)))
-    ).catch(() => {});
+    // Marks are written ahead only through `#commits`, so it is there.
+    await this.#commits?.add(back.map((pre) => pre.before)).catch(() => {});
   }
 
   /** Forgets a write once its outcome took it off the queue. */

@@ -1,9 +1,9 @@
 import { type AuthError, isQnoxError, StorageError } from '../errors.js';
 import type { TaskRecord } from '../outbox/records.js';
-import { deliver, type Verdict } from './deliver.js';
+import { deliver } from './deliver.js';
 import type { EngineDeps, SyncReport } from './engine-deps.js';
 import { KickTimer } from './kick-timer.js';
-import { type EarlyAck, Outcomes, toResult } from './outcomes.js';
+import { Outcomes } from './outcomes.js';
 import { ReadAhead } from './read-ahead.js';
 import { SendMarks } from './send-marks.js';
 
@@ -69,7 +69,7 @@ export class SyncEngine {
     this.#touched.set(id, Number.POSITIVE_INFINITY);
     try {
       // A mark written ahead for a write its lane will now skip: it was never sent.
-      if (this.#marks.isAhead(id)) await this.#marks.release({ id });
+      await this.#marks.release({ id });
       return await change();
     } finally {
       this.#touched.set(id, ++this.#epoch);
@@ -227,7 +227,6 @@ export class SyncEngine {
         // A precondition follows the previous write's answer (its new ETag): wait for it in full.
         if (task.headers['if-match'] !== undefined) await previousAck;
         const marked = await this.#marks.mark(task);
-        if (marked) this.#markAhead(ahead);
         if (!marked || this.#disposed || !this.#holdsLock()) break;
         task = marked;
         const current = task;
@@ -245,13 +244,15 @@ export class SyncEngine {
         // A pipelined lane moves on at the server's 2xx status: the write took
         // effect, and its answer's body is read while the next write goes out.
         const early = await Promise.race([delivered, verdict.then(() => false)]);
-        if (early) this.#markAhead(ahead);
         let removed: Promise<void> | undefined;
         if (early) {
+          this.#markAhead(ahead);
           removed = this.deps.store.removeTask(current.id);
           removed.catch(() => {});
         }
-        const acked = verdict.then((v) => this.#acknowledge(current, v, ahead.active, removed));
+        const acked = verdict.then((v) =>
+          this.#outcomes.acknowledge(current, v, ahead.active, removed),
+        );
         acked.catch(() => {});
         previousAck = acked.catch(() => {});
         // A write stays "in flight" until its outcome is stored: until then it still
@@ -272,40 +273,15 @@ export class SyncEngine {
       }
       // The lane ran dry: removals the store holds back for a batch need not wait.
       this.deps.store.flush?.();
-      await this.#marks.release({ orderingKey: first.orderingKey });
       await bookkeeping;
     } catch (error) {
-      await this.#marks.release({ orderingKey: first.orderingKey });
       await bookkeeping.catch(() => {});
       this.#stopped = true;
       this.#storageFault(error);
     } finally {
       this.#inFlight.delete(task.id);
+      await this.#marks.release({ orderingKey: first.orderingKey });
     }
-  }
-
-  /**
-   * Tells of a delivered write at once (other tabs, the caller's result); in a
-   * pipelined lane its removal starts now (or started at its 2xx status) and
-   * commits behind the next write. Pipelined lanes have no conflict detector:
-   * an acknowledged write is done.
-   */
-  #acknowledge(
-    task: TaskRecord,
-    verdict: Verdict,
-    pipelined: boolean,
-    removed: Promise<void> | undefined,
-  ): EarlyAck | undefined {
-    if (verdict.kind !== 'delivered') return undefined;
-    this.deps.onAcknowledged(task, verdict.response);
-    if (!pipelined) return undefined;
-    const early = {
-      removed: removed ?? this.deps.store.removeTask(task.id),
-      result: toResult(verdict.response),
-    };
-    early.removed.catch(() => {});
-    this.deps.settlements.acknowledged(task.id, early.result);
-    return early;
   }
 
   /** Marks the writes read ahead that the lane would send next, in the background. */

@@ -23,7 +23,6 @@ import {
   removeRows,
   rowsAfter,
   TASKS,
-  updateRow,
   updateRows,
 } from './task-rows.js';
 import { type DrainLock, drainLock } from './web-lock.js';
@@ -158,11 +157,11 @@ export class IndexedDbStore implements QnoxLocalStore {
     return this.#decodeAll(await this.#conn.read<unknown[]>(T, (s) => s.getAll(null, limit)));
   }
 
-  async updateTask(task: TaskRecord): Promise<void> {
-    await this.#conn.write([T, H], (tx) => updateRow(tx, task, this.#conn.keys()));
+  updateTask(task: TaskRecord): Promise<void> {
+    return this.updateTasks([task]);
   }
 
-  /** Marks for a lane's read-ahead batch commit together. */
+  /** All in one transaction: a lane's marks written ahead commit together. */
   async updateTasks(tasks: readonly TaskRecord[]): Promise<void> {
     await this.#conn.write([T, H], (tx) => updateRows(tx, tasks, this.#conn.keys()));
   }

@@ -169,23 +169,10 @@ export async function rehead(
   else heads.delete(key);
 }
 
-/** Replaces a queued task; when it is its key's first, its due time becomes the key's. */
-export async function updateRow(
-  tx: IDBTransaction,
-  task: TaskRecord,
-  keys: typeof IDBKeyRange,
-): Promise<void> {
-  const tasks = tx.objectStore(TASKS);
-  const old = (await request(tasks.index('byId').get(task.id))) as TaskRecord | undefined;
-  if (!old) return;
-  tasks.put({ ...task, seq: old.seq, orderingKey: old.orderingKey });
-  await rehead(tx, old.orderingKey, keys);
-}
-
 /**
- * {@link updateRow} for several tasks in one transaction: one read per key (its
- * rows between the batch's first and last seq) instead of one per task, and a
- * key's head is mended only when its schedule changed.
+ * Replaces queued tasks (missing ones are ignored) in one transaction: one read
+ * per key (its rows between the batch's first and last seq), and a key's head is
+ * mended only when its first task's schedule changed.
  */
 export async function updateRows(
   tx: IDBTransaction,

@@ -151,28 +151,26 @@ export class SqliteStore implements QnoxLocalStore {
     );
   }
 
-  async updateTask(task: TaskRecord): Promise<void> {
-    this.#tx(() => this.#update(task));
+  updateTask(task: TaskRecord): Promise<void> {
+    return this.updateTasks([task]);
   }
 
-  /** Marks for a lane's read-ahead batch commit together. */
+  /** All in one transaction: a lane's marks written ahead commit together. */
   async updateTasks(tasks: readonly TaskRecord[]): Promise<void> {
     this.#tx(() => {
-      for (const task of tasks) this.#update(task);
+      for (const task of tasks) {
+        const old = this.#q('SELECT seq, ordering_key, head_due FROM qnox_tasks WHERE id = ?').get(
+          task.id,
+        ) as { seq: number; ordering_key: string; head_due: number | null } | undefined;
+        if (!old) continue;
+        const record = JSON.stringify({ ...task, seq: old.seq, orderingKey: old.ordering_key });
+        this.#q('UPDATE qnox_tasks SET record = ?, head_due = ? WHERE seq = ?').run(
+          record,
+          old.head_due === null ? null : task.nextAttemptAt,
+          old.seq,
+        );
+      }
     });
-  }
-
-  #update(task: TaskRecord): void {
-    const old = this.#q('SELECT seq, ordering_key, head_due FROM qnox_tasks WHERE id = ?').get(
-      task.id,
-    ) as { seq: number; ordering_key: string; head_due: number | null } | undefined;
-    if (!old) return;
-    const record = JSON.stringify({ ...task, seq: old.seq, orderingKey: old.ordering_key });
-    this.#q('UPDATE qnox_tasks SET record = ?, head_due = ? WHERE seq = ?').run(
-      record,
-      old.head_due === null ? null : task.nextAttemptAt,
-      old.seq,
-    );
   }
 
   async removeTask(id: string): Promise<void> {
