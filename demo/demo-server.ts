@@ -27,6 +27,8 @@ export async function startDemoServer(port = 0): Promise<DemoServer> {
     '/sw.js': { type: 'text/javascript', body: bundles.sw },
   };
   const api = new TestServer('/api');
+  // Like most REST APIs, the list carries each row's version (here its ETag).
+  api.rowEtagField = 'etag';
   api.editItem('1', { name: 'Apples', qty: 3 });
   api.editItem('2', { name: 'Pears', qty: 5 });
   api.onOtherRequest = (req, res) => route(req, res, api, files);

@@ -17,9 +17,13 @@ const sync = await QnoxSync.create({
   retry: { baseDelayMs: 250, maxDelayMs: 2_000 },
   timeoutMs: 2_000,
 });
-sync.onSyncStatus.subscribe((s) =>
-  log(`status  ${s.phase.padEnd(20)} pending=${s.pending} online=${s.online}`),
-);
+// The status also changes in fields not shown here (lastSyncAt, nextRetryAt): print each line once.
+let lastStatus = '';
+sync.onSyncStatus.subscribe((s) => {
+  const line = `status  ${s.phase.padEnd(20)} pending=${s.pending} online=${s.online}`;
+  if (line !== lastStatus) log(line);
+  lastStatus = line;
+});
 sync.events.subscribe((e: SyncEvent) => {
   if ('task' in e)
     log(`event   ${e.type.padEnd(20)} ${e.task.method} ${new URL(e.task.url).pathname}`);

@@ -15,6 +15,7 @@ export type QnoxErrorCode =
   | 'cache-miss'
   | 'cancelled'
   | 'redirect'
+  | 'cors'
   | 'callback';
 
 export class QnoxError extends Error {
@@ -138,6 +139,27 @@ export class RedirectError extends QnoxError {
   }
 }
 
+/**
+ * A request to another origin failed before any answer while the server was
+ * reachable: almost always CORS (the browser refused the preflight or hid the
+ * answer). The message says what the API must allow and expose.
+ */
+export class CorsError extends QnoxError {
+  declare readonly code: 'cors';
+  readonly url: string;
+  constructor(url: string, pageOrigin: string, options?: { cause?: unknown }) {
+    super(
+      'cors',
+      `Request to ${url} from ${pageOrigin} failed before any answer while the server is reachable: likely CORS. ` +
+        'The API must allow the methods POST, PUT, PATCH, DELETE and the headers Authorization, Content-Type, ' +
+        'Idempotency-Key, If-Match, If-Unmodified-Since, and expose ETag, Last-Modified, Retry-After',
+      options,
+    );
+    this.name = 'CorsError';
+    this.url = url;
+  }
+}
+
 /** A `cacheOnly` read found nothing cached. */
 export class CacheMissError extends QnoxError {
   declare readonly code: 'cache-miss';
@@ -225,5 +247,6 @@ const ERROR_CODES = new Set<string>([
   'cache-miss',
   'cancelled',
   'redirect',
+  'cors',
   'callback',
 ]);

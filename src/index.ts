@@ -1,3 +1,5 @@
+export { type CollectionRule, collection } from './cache/collection.js';
+export type { CollectionSpec, ListedCollection } from './cache/collections.js';
 export type {
   ConflictContext,
   ConflictDecision,
@@ -16,6 +18,7 @@ export {
   CancelledError,
   ConfigError,
   ConflictError,
+  CorsError,
   type ErrorResponse,
   HttpError,
   isQnoxError,
@@ -54,7 +57,7 @@ export {
   defaultConnectivity,
   manualConnectivity,
 } from './platform/connectivity.js';
-export { type MutationHandle, QnoxSync } from './qnox-sync.js';
+export { type MutationHandle, QnoxSync, type RetryEdit } from './qnox-sync.js';
 export type { SyncEvent, TaskSummary } from './status/events.js';
 export type { Subscribable } from './status/subscribable.js';
 export { Emitter, ValueStream } from './status/subscribable.js';

@@ -1,3 +1,4 @@
+import type { CollectionSpec } from './cache/collections.js';
 import type { ConflictDetector, ConflictStrategy } from './conflict/conflict-types.js';
 import type { MergeInput } from './conflict/merge-json.js';
 import type { RetryPolicy } from './engine/backoff.js';
@@ -171,6 +172,17 @@ export interface QnoxSyncOptions {
    * @example (url) => [url.replace(/\/\d+$/, ''), `${new URL(url).origin}/dashboard`]
    */
   invalidates?: (url: string) => string[];
+  /**
+   * Collections whose cached answer lists members reachable at `${path}/${id}`.
+   * A write to a member that was never fetched itself takes its validator
+   * (`If-Match`) and conflict `base` from its row in the cached list, and an
+   * `optimistic` update of the member shows in the list too (a result of
+   * `undefined` removes the row). Without a validator, the write overwrites
+   * whatever the server has (last writer wins).
+   * @default none
+   * @example [collection({ path: '/items', etag: 'version' })]
+   */
+  collections?: readonly CollectionSpec[];
   /**
    * Merge a write into the last queued, never-sent write of the same resource and ordering key:
    * PATCH after PATCH or PUT (merge patch), PUT replaces, DELETE supersedes. Every caller's

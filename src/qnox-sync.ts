@@ -12,7 +12,7 @@ import { AuthGate } from './http/auth.js';
 import { Transport } from './http/transport.js';
 import { resolveUrl } from './http/url.js';
 import type { GetOptions, MutationOptions, QnoxResponse, QnoxSyncOptions } from './options.js';
-import { type MutationHandle, OutboxWriter } from './outbox/outbox-writer.js';
+import { type MutationHandle, OutboxWriter, type RetryEdit } from './outbox/outbox-writer.js';
 import type { DeadLetterRecord, MutationMethod, TaskRecord } from './outbox/records.js';
 import type { ChangeChannel } from './platform/broadcast.js';
 import { defaultConnectivity } from './platform/connectivity.js';
@@ -23,7 +23,7 @@ import { StatusController, type SyncStatus } from './status/sync-status.js';
 import { defaultStore } from './stores/default-store.js';
 import type { ClearOptions, QnoxLocalStore } from './stores/local-store.js';
 
-export type { MutationHandle } from './outbox/outbox-writer.js';
+export type { MutationHandle, RetryEdit } from './outbox/outbox-writer.js';
 
 /**
  * The offline-first client. Create it with {@link QnoxSync.create}.
@@ -100,6 +100,7 @@ export class QnoxSync {
       scope: options.scope,
       ttlMs,
       invalidate: options.invalidates,
+      collections: options.collections,
       onChanged: (url) => events.emit({ type: 'cache-updated', url, remote: false }),
     });
     const perCallConflict = new Map<string, ConflictStrategy>();
@@ -271,9 +272,12 @@ export class QnoxSync {
   /**
    * Puts a dead letter back at the end of its ordering key. Unedited, it keeps
    * its idempotency key (the server may have acted on an earlier attempt);
-   * with new `data` it is a new write and gets a new key.
+   * with new `data` it is a new write and gets a new key. With `conflict`, that
+   * strategy resolves its next conflict: a parked conflict retried with
+   * `{ conflict: 'client-wins' }` goes out over the server's current version.
+   * @example await sync.retryDeadLetter(dead.task.id, { conflict: 'client-wins' })
    */
-  retryDeadLetter(id: string, edit?: { data: unknown }): Promise<MutationHandle> {
+  retryDeadLetter(id: string, edit?: RetryEdit): Promise<MutationHandle> {
     return this.#call(() => this.#writer.retryDeadLetter(id, edit));
   }
 

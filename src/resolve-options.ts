@@ -1,4 +1,5 @@
 import { collectionOf } from './cache/cache-writes.js';
+import { Collections } from './cache/collections.js';
 import type { ConflictDetector, ConflictStrategy } from './conflict/conflict-types.js';
 import { type MergeInput, mergeJson } from './conflict/merge-json.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './engine/backoff.js';
@@ -38,6 +39,7 @@ export interface ResolvedOptions {
   readonly maxConflictRounds: number;
   readonly invalidates: (url: string) => string[];
   readonly coalesce: boolean;
+  readonly collections: Collections;
 }
 
 export function resolveOptions(options: QnoxSyncOptions): ResolvedOptions {
@@ -78,6 +80,7 @@ export function resolveOptions(options: QnoxSyncOptions): ResolvedOptions {
     maxConflictRounds: positiveInt('maxConflictRounds', options.maxConflictRounds ?? 3),
     invalidates: options.invalidates ? guarded('invalidates', options.invalidates) : collectionOf,
     coalesce: options.coalesce ?? false,
+    collections: new Collections(base, options.collections, allowed),
   };
 }
 

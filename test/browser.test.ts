@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoServer } from '../demo/demo-server.js';
-import { launchBrowser } from './helpers/browser.js';
+import { dispatchWorkerEvent, launchBrowser } from './helpers/browser.js';
 import { until } from './helpers/harness.js';
 import { startPageServer } from './helpers/page-server.js';
 import type { TestServer } from './helpers/test-server.js';
@@ -161,30 +161,6 @@ async function drainFromWorker(kind: 'sync' | 'periodic'): Promise<void> {
     await context.close();
     await demo.close();
   }
-}
-
-async function dispatchWorkerEvent(
-  cdp: CDPSession,
-  origin: string,
-  kind: 'sync' | 'periodic',
-): Promise<void> {
-  const registrations: { registrationId: string; scopeURL: string }[] = [];
-  cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => registrations.push(...e.registrations));
-  await cdp.send('ServiceWorker.enable');
-  await until(() => registrations.some((r) => r.scopeURL.startsWith(origin)), 15_000);
-  const { registrationId } = registrations.find((r) => r.scopeURL.startsWith(origin))!;
-  const tag = 'qnox-sync';
-  const sent =
-    kind === 'sync'
-      ? cdp.send('ServiceWorker.dispatchSyncEvent', {
-          origin,
-          registrationId,
-          tag,
-          lastChance: false,
-        })
-      : cdp.send('ServiceWorker.dispatchPeriodicSyncEvent', { origin, registrationId, tag });
-  // Not awaited: the call returns only once the worker's waitUntil settles.
-  void sent.catch(() => undefined);
 }
 
 // Real browsers on a loaded 2-core machine: generous per-test time, while every wait inside has its own bound.

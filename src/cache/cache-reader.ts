@@ -6,6 +6,7 @@ import type { Transport } from '../http/transport.js';
 import type { CacheStrategy, GetOptions, QnoxResponse } from '../options.js';
 import { type CacheRecord, decodeCache, RECORD_VERSION } from '../outbox/records.js';
 import type { Clock } from '../platform/clock.js';
+import { isCrossOrigin, likelyCors } from '../platform/page-origin.js';
 import type { SyncEvent } from '../status/events.js';
 import type { Emitter } from '../status/subscribable.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
@@ -139,7 +140,10 @@ export class CacheReader {
         timeoutMs: options.timeoutMs ?? this.deps.timeoutMs,
       });
     } catch (error) {
-      if (isQnoxError(error) && error.code === 'network') void reachability.confirm();
+      if (!isQnoxError(error) || error.code !== 'network') throw error;
+      // Only a cross-origin failure waits for the probe: a reachable server means CORS refused it.
+      if (!isCrossOrigin(url)) void reachability.confirm();
+      else if (await reachability.confirm()) throw likelyCors(url, error);
       throw error;
     }
     reachability.reportSuccess();
@@ -195,7 +199,6 @@ export class CacheReader {
 
 function canFallBack(error: unknown): boolean {
   if (!isQnoxError(error)) return false;
-  if (error.code === 'network' || error.code === 'timeout' || error.code === 'redirect')
-    return true;
+  if (['network', 'timeout', 'redirect', 'cors'].includes(error.code)) return true;
   return error instanceof HttpError && classifyStatus(error.response.status) === 'retry';
 }

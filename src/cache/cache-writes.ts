@@ -6,6 +6,7 @@ import { type CacheRecord, RECORD_VERSION, type TaskRecord } from '../outbox/rec
 import type { Clock } from '../platform/clock.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
 import { cacheKey, storableHeaders } from './cache-key.js';
+import type { Collections } from './collections.js';
 
 export interface CacheWritesDeps {
   readonly store: QnoxLocalStore;
@@ -16,12 +17,16 @@ export interface CacheWritesDeps {
   readonly invalidate: (url: string) => string[];
   /** Called after each entry written (read-your-writes, optimistic layers, rollback, expiry). */
   readonly onChanged?: (url: string) => void;
+  /** Declared collections: where a member's validator and list row are found. */
+  readonly collections?: Collections;
 }
 
 /** What a write is made against: the cached ETag / Last-Modified and representation. */
 export interface Precondition {
   readonly headers: Record<string, string>;
   readonly base?: unknown;
+  /** A cached representation was found, but no validator: the write can only overwrite (last writer wins). */
+  readonly unvalidated?: true;
 }
 
 /**
@@ -34,17 +39,31 @@ export class CacheWrites {
 
   constructor(private readonly deps: CacheWritesDeps) {}
 
+  /**
+   * The validator a write to `url` is made against: the resource's own cached
+   * ETag (or Last-Modified), or, when the member of a declared collection was
+   * never fetched itself (or the collection was read later), its row's.
+   */
   async precondition(url: string): Promise<Precondition> {
     const entry = await this.#entry(url);
+    const own = entry && validatorOf(entry);
+    const member = this.deps.collections?.memberOf(url);
+    if (member) {
+      const list = await this.#entry(member.list.url);
+      // A list our own write made stale may show the version before it: not a validator.
+      const usable =
+        list &&
+        list.expiresAt > list.storedAt &&
+        (!own || !entry || list.storedAt > entry.storedAt);
+      const row = usable ? member.list.find(bodyData(serverBody(list)), member.id) : undefined;
+      const tag = row === undefined ? undefined : member.list.validator(row);
+      if (tag && !isWeak(tag)) return { headers: { 'if-match': tag }, base: row };
+      if (!entry && row !== undefined) return { headers: {}, base: row, unvalidated: true };
+    }
     if (!entry) return { headers: {} };
-    const headers: Record<string, string> = {};
-    // If-Match compares strongly (RFC 9110): a weak ETag cannot be a write's precondition.
-    if (entry.headers.etag && !isWeak(entry.headers.etag)) headers['if-match'] = entry.headers.etag;
-    else if (entry.headers['last-modified'])
-      headers['if-unmodified-since'] = entry.headers['last-modified'];
     // With optimistic layers on top, the server's version is the body before the first layer.
-    const serverBody = entry.pending?.[0]?.before ?? entry.body;
-    return { headers, base: bodyData(serverBody) };
+    const base = bodyData(serverBody(entry));
+    return own ? { headers: own, base } : { headers: {}, base, unvalidated: true };
   }
 
   /**
@@ -72,16 +91,31 @@ export class CacheWrites {
     return current;
   }
 
+  /**
+   * Layers `update(current)` over the cached resource and, for a member of a
+   * declared collection, over its row in the cached list (`undefined` removes
+   * the row). False when neither is cached.
+   */
   async applyOptimistic(task: TaskRecord, update: (current: unknown) => unknown): Promise<boolean> {
     const entry = await this.#entry(task.url);
-    if (!entry) return false;
-    const next = encodeBody(update(bodyData(entry.body)));
+    const member = this.deps.collections?.memberOf(task.url);
+    const list = member && (await this.#entry(member.list.url));
+    const listData = list ? bodyData(list.body) : undefined;
+    const row = list ? member.list.find(listData, member.id) : undefined;
+    if (!entry && row === undefined) return false;
+    const next = update(entry ? bodyData(entry.body) : row);
+    if (entry) await this.#layer(entry, task.id, next);
+    if (list && row !== undefined)
+      await this.#layer(list, task.id, member.list.replace(listData, member.id, next));
+    return true;
+  }
+
+  async #layer(entry: CacheRecord, taskId: string, next: unknown): Promise<void> {
     await this.#write({
       ...entry,
-      body: next ?? null,
-      pending: [...(entry.pending ?? []), { taskId: task.id, before: entry.body }],
+      body: encodeBody(next) ?? null,
+      pending: [...(entry.pending ?? []), { taskId, before: entry.body }],
     });
-    return true;
   }
 
   /**
@@ -100,10 +134,11 @@ export class CacheWrites {
 
   async onDelivered(task: TaskRecord, response: WireResponse): Promise<void> {
     const newEtag = response.headers.etag;
-    const others = this.deps.invalidate(task.url);
-    // One round of reads for the resource and everything it invalidates.
-    const [entry, ...stale] = await Promise.all([task.url, ...others].map((u) => this.#entry(u)));
-    const pending = entry?.pending?.filter((p) => p.taskId !== task.id) ?? [];
+    // One round of reads for the resource and everything it invalidates or is listed in.
+    const [entry, ...others] = await Promise.all(
+      [task.url, ...this.#related(task.url)].map((u) => this.#entry(u)),
+    );
+    const pending = withoutLayer(entry, task.id);
     // A PUT/PATCH answer with an ETag is the resource at that URL; a POST answer is a new member, not the collection.
     const representation =
       (task.method === 'PUT' || task.method === 'PATCH') &&
@@ -117,25 +152,36 @@ export class CacheWrites {
       // The delivered write's layer goes, whatever the answer carried; the copy is stale now.
       await this.#write({ ...expired(entry), pending });
     }
-    for (const other of stale) {
-      if (other && !other.pending?.length) await this.#write(expired(other));
+    for (const other of others) {
+      if (!other) continue;
+      const rest = withoutLayer(other, task.id);
+      // Another write's layers stay as they are; this write's layer goes, and the list is stale.
+      if (rest.length === 0) await this.#write({ ...expired(other), pending: [] });
+      else if (rest.length < (other.pending?.length ?? 0))
+        await this.#write({ ...other, pending: rest });
     }
   }
 
   /** Undo what an abandoned write showed; with `current` (server-wins), cache the server's version. */
   async onAbandoned(task: TaskRecord, current?: CurrentVersion): Promise<void> {
-    const entry = await this.#entry(task.url);
-    if (entry?.pending?.some((p) => p.taskId === task.id)) {
+    const entries = await Promise.all(
+      [task.url, ...this.#related(task.url)].map((u) => this.#entry(u)),
+    );
+    for (const entry of entries) {
+      if (!entry?.pending?.some((p) => p.taskId === task.id)) continue;
       // Layers cannot be replayed without their functions: back to the server's version, marked stale.
-      await this.#write({
-        ...expired(entry),
-        body: entry.pending[0]!.before,
-        pending: [],
-      });
+      await this.#write({ ...expired(entry), body: entry.pending[0]!.before, pending: [] });
     }
     if (current && current.data !== null) {
       await this.#putResponse(task.url, 200, current.headers, encodeBody(current.data) ?? null);
     }
+  }
+
+  /** The other cached URLs a write to `url` touches: what it invalidates and the list it is a member of. */
+  #related(url: string): string[] {
+    const urls = this.deps.invalidate(url);
+    const list = this.deps.collections?.memberOf(url)?.list.url;
+    return list && !urls.includes(list) ? [...urls, list] : urls;
   }
 
   /** Writes an entry and tells the app (and, through the client, other contexts) its URL changed. */
@@ -166,6 +212,23 @@ export class CacheWrites {
       expiresAt: now + this.deps.ttlMs,
     });
   }
+}
+
+function withoutLayer(entry: CacheRecord | undefined, taskId: string) {
+  return entry?.pending?.filter((p) => p.taskId !== taskId) ?? [];
+}
+
+/** The server's version of an entry: the body under its optimistic layers. */
+function serverBody(entry: CacheRecord): CacheRecord['body'] {
+  return entry.pending?.[0]?.before ?? entry.body;
+}
+
+/** `If-Match` from a strong ETag (RFC 9110 compares strongly), else `If-Unmodified-Since`. */
+function validatorOf(entry: CacheRecord): Record<string, string> | undefined {
+  const { etag, 'last-modified': lastModified } = entry.headers;
+  if (etag && !isWeak(etag)) return { 'if-match': etag };
+  if (lastModified) return { 'if-unmodified-since': lastModified };
+  return undefined;
 }
 
 function expired(entry: CacheRecord): CacheRecord {

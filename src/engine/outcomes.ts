@@ -15,6 +15,7 @@ import type { Transport, WireResponse } from '../http/transport.js';
 import type { QnoxResponse } from '../options.js';
 import { type DeadLetterReason, RECORD_VERSION, type TaskRecord } from '../outbox/records.js';
 import type { Clock } from '../platform/clock.js';
+import { likelyCors } from '../platform/page-origin.js';
 import { type SyncEvent, summarize } from '../status/events.js';
 import type { Emitter } from '../status/subscribable.js';
 import type { StatusController } from '../status/sync-status.js';
@@ -119,7 +120,8 @@ export class Outcomes {
         return this.#delivered(task, verdict.response, early);
       }
       case 'unreachable':
-        if (await reachability.confirm()) return this.retry(task, verdict.error);
+        if (await reachability.confirm())
+          return this.retry(task, likelyCors(task.url, verdict.error));
         // The network failed, not the task: no attempt is charged, it goes first on reconnect.
         await store.updateTask({ ...answered(task), lastError: errorInfo(verdict.error) });
         status.update({ lastError: verdict.error });

@@ -7,6 +7,7 @@ import {
 } from '../errors.js';
 import type { StoredBody } from '../outbox/records.js';
 import type { Clock } from '../platform/clock.js';
+import { isCrossOrigin } from '../platform/page-origin.js';
 import type { AuthGate } from './auth.js';
 import { readBody, toFetchBody } from './body.js';
 import { classifyStatus } from './classify.js';
@@ -22,6 +23,8 @@ export interface WireRequest {
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: StoredBody | undefined;
   readonly timeoutMs: number;
+  /** A probe to another origin than the page's: an opaque answer proves the server is there. */
+  readonly noCors?: boolean;
 }
 
 /** A response read in full; the live `Response` never leaves this file. */
@@ -67,7 +70,13 @@ export class Transport {
   /** True when the server answered anything at all (a connectivity probe); redirects are not followed. */
   async reach(url: string, timeoutMs: number): Promise<boolean> {
     try {
-      await this.#attempt({ method: 'HEAD', url, headers: {}, timeoutMs }, undefined, false);
+      // Cross-origin, a CORS-less API must still count as reachable (a refused write is then CORS).
+      const noCors = isCrossOrigin(url);
+      await this.#attempt(
+        { method: 'HEAD', url, headers: {}, timeoutMs, noCors },
+        undefined,
+        false,
+      );
       return true;
     } catch {
       return false;
@@ -110,8 +119,10 @@ export class Transport {
         method: request.method,
         headers,
         signal: controller.signal,
-        redirect: 'manual',
+        // No-cors fetches must follow redirects; a probe reads nothing of what it gets.
+        redirect: request.noCors ? 'follow' : 'manual',
       };
+      if (request.noCors) init.mode = 'no-cors';
       if (body !== undefined) init.body = body;
       let url = request.url;
       let response: Response;

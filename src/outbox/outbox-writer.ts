@@ -6,6 +6,7 @@ import { ConfigError, StorageError, storeCall } from '../errors.js';
 import { encodeBody } from '../http/body.js';
 import { resolveUrl } from '../http/url.js';
 import type { MutationOptions, QnoxResponse } from '../options.js';
+import { isCrossOrigin } from '../platform/page-origin.js';
 import { type ResolvedOptions, validateConflict } from '../resolve-options.js';
 import { type SyncEvent, summarize } from '../status/events.js';
 import type { Emitter } from '../status/subscribable.js';
@@ -24,6 +25,14 @@ export interface MutationHandle {
   readonly result: Promise<QnoxResponse>;
 }
 
+/** How `retryDeadLetter` changes the write it puts back. */
+export interface RetryEdit {
+  /** New data: a new write, under a new idempotency key. */
+  readonly data?: unknown;
+  /** The strategy for its next conflict (a function lives in memory only). */
+  readonly conflict?: ConflictStrategy;
+}
+
 export interface WriterDeps {
   readonly store: QnoxLocalStore;
   readonly engine: SyncEngine;
@@ -40,6 +49,8 @@ export interface WriterDeps {
 
 /** The write path: preconditions, the durable enqueue, coalescing, optimistic updates, dead-letter retries. */
 export class OutboxWriter {
+  #warnedUnvalidated = false;
+
   constructor(private readonly deps: WriterDeps) {}
 
   async write(
@@ -66,6 +77,7 @@ export class OutboxWriter {
         : { headers: {} };
     const preconditions =
       typeof options.ifMatch === 'string' ? { 'if-match': options.ifMatch } : pre.headers;
+    if ('unvalidated' in pre && options.ifMatch === undefined) this.#warnUnvalidated(url);
     const built = buildTask(
       method,
       url,
@@ -99,9 +111,13 @@ export class OutboxWriter {
   /**
    * Puts a dead letter back at the end of its ordering key. Unedited, it keeps
    * its idempotency key (the server may have acted on an earlier attempt);
-   * with new `data` it is a new write and gets a new key.
+   * with new `data` it is a new write and gets a new key. With `conflict`, that
+   * strategy resolves its next conflict (`'client-wins'` sends it over the
+   * server's current version).
    */
-  async retryDeadLetter(id: string, edit?: { data: unknown }): Promise<MutationHandle> {
+  async retryDeadLetter(id: string, edit?: RetryEdit): Promise<MutationHandle> {
+    if (edit?.conflict !== undefined) validateConflict('conflict', edit.conflict);
+    const edited = edit !== undefined && 'data' in edit;
     const dead = (await this.deps.store.deadLetters()).find((d) => d.task.id === id);
     if (!dead) throw new ConfigError('id', `no dead letter with id ${id}`);
     // Quarantine is reversible: once the record reads again (a store repaired, the right key), it may go.
@@ -116,17 +132,19 @@ export class OutboxWriter {
       inFlightAt: _inFlight,
       ...rest
     } = dead.task;
-    const body = edit ? encodeBody(snapshotBody(edit.data)) : oldBody;
+    const body = edited ? encodeBody(snapshotBody(edit.data)) : oldBody;
     // Enqueue before removing: a crash in between leaves a duplicate with the same key, never a lost write.
     const task = await this.#enqueue({
       ...rest,
       ...(body ? { body } : {}),
       // An edited write is a new write under a new key: nothing of it has left yet.
-      ...(sentAt !== undefined && !edit ? { sentAt } : {}),
-      idempotencyKey: edit ? crypto.randomUUID() : dead.task.idempotencyKey,
+      ...(sentAt !== undefined && !edited ? { sentAt } : {}),
+      ...(typeof edit?.conflict === 'string' ? { conflict: edit.conflict } : {}),
+      idempotencyKey: edited ? crypto.randomUUID() : dead.task.idempotencyKey,
       attempts: 0,
       nextAttemptAt: this.deps.options.clock.now(),
     });
+    if (typeof edit?.conflict === 'function') this.deps.perCallConflict.set(task.id, edit.conflict);
     await this.deps.store.removeDeadLetter(id);
     return this.#queued(task);
   }
@@ -165,6 +183,20 @@ export class OutboxWriter {
       this.deps.settlements.transfer(last.id, task.id);
     }
     return this.#queued(task);
+  }
+
+  /** Once per client: a write over a cached read that carried no validator can only overwrite. */
+  #warnUnvalidated(url: string): void {
+    if (this.#warnedUnvalidated) return;
+    this.#warnedUnvalidated = true;
+    this.deps.events.emit({
+      type: 'warning',
+      code: 'no-validators',
+      url,
+      message: `No If-Match on a write to ${url}: its cached copy had no ETag or Last-Modified, so the last writer wins${
+        isCrossOrigin(url) ? ' (cross-origin: does the API expose ETag?)' : ''
+      }`,
+    });
   }
 
   #enqueue(record: NewTaskRecord): Promise<TaskRecord> {

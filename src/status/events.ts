@@ -64,6 +64,17 @@ export type SyncEvent =
   | { readonly type: 'cache-updated'; readonly url: string; readonly remote: boolean }
   /** Another context on the same store delivered (`ok`) or dead-lettered a write to `url`. */
   | { readonly type: 'settled-elsewhere'; readonly url: string; readonly ok: boolean }
+  /**
+   * Said once per client: `no-validators` when a write goes out over a cached
+   * representation that carried no `ETag` or `Last-Modified` (the write can
+   * only overwrite; cross-origin, the API may not expose them).
+   */
+  | {
+      readonly type: 'warning';
+      readonly code: 'no-validators';
+      readonly url: string;
+      readonly message: string;
+    }
   | { readonly type: 'storage-error'; readonly error: QnoxError }
   /** An app callback threw where no call could carry the error (cache upkeep after a delivery, a conflict detector). */
   | { readonly type: 'callback-error'; readonly error: QnoxError & { readonly callback: string } }

@@ -66,6 +66,17 @@ export class TestServer {
   inflight = 0;
   maxInflight = 0;
   #down = false;
+  /** When set, each row of `GET /items` carries its ETag in this field (`"v3"`), as many REST APIs list versions. */
+  rowEtagField: string | undefined;
+  /**
+   * CORS for pages on other origins: `'off'` (none), `'partial'` (the common
+   * misconfiguration: `Access-Control-Allow-Origin` on answers, a preflight
+   * that allows no method or header, nothing exposed), `'full'` (what the
+   * README asks for).
+   */
+  cors: 'off' | 'partial' | 'full' = 'off';
+  /** Preflights (OPTIONS) seen under the prefix. */
+  preflights = 0;
   /** While true, every API request has its connection cut; other routes still answer (a partial outage). */
   outage = false;
   /** Requests outside `prefix` (pages, admin switches) go here; resolve true when handled. */
@@ -153,6 +164,25 @@ export class TestServer {
     this.#redirects.set(path, { status, location });
   }
 
+  /** Sets the CORS headers of the answer; true when the request was a preflight, now answered. */
+  #corsHeaders(req: IncomingMessage, res: ServerResponse): boolean {
+    res.setHeader('access-control-allow-origin', String(req.headers.origin));
+    res.setHeader('vary', 'Origin');
+    if (this.cors === 'full')
+      res.setHeader('access-control-expose-headers', 'ETag, Last-Modified, Retry-After');
+    if (req.method !== 'OPTIONS') return false;
+    this.preflights++;
+    if (this.cors === 'full') {
+      res.setHeader('access-control-allow-methods', 'GET, POST, PUT, PATCH, DELETE');
+      res.setHeader(
+        'access-control-allow-headers',
+        'Authorization, Content-Type, Idempotency-Key, If-Match, If-Unmodified-Since, If-None-Match',
+      );
+    }
+    res.writeHead(204).end();
+    return true;
+  }
+
   requestsTo(method: string, pathPrefix: string): RecordedRequest[] {
     return this.requests.filter((r) => r.method === method && r.path.startsWith(pathPrefix));
   }
@@ -164,6 +194,7 @@ export class TestServer {
       return;
     }
     if (this.outage) return void req.socket.destroy();
+    if (this.cors !== 'off' && req.headers.origin && this.#corsHeaders(req, res)) return;
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const key = header(req, 'idempotency-key');
@@ -313,7 +344,11 @@ export class TestServer {
       if (method === 'GET')
         return json(
           200,
-          [...this.items].map(([itemId, r]) => ({ id: itemId, ...(r.value as object) })),
+          [...this.items].map(([itemId, r]) => ({
+            id: itemId,
+            ...(r.value as object),
+            ...(this.rowEtagField ? { [this.rowEtagField]: etag(r.version) } : {}),
+          })),
         );
       if (method !== 'POST') return json(405, { error: 'method not allowed' });
       while (this.items.has(String(this.#nextItem))) this.#nextItem++;
