@@ -1,16 +1,25 @@
 export { type CollectionRule, collection } from './cache/collection.js';
 export type { CollectionSpec, ListedCollection } from './cache/collections.js';
 export type {
+  CacheStrategy,
+  GetOptions,
+  MutationOptions,
+  QnoxResponse,
+  QnoxSyncOptions,
+} from './client/options.js';
+export { type MutationHandle, QnoxSync, type RetryEdit } from './client/qnox-sync.js';
+export type {
   ConflictContext,
   ConflictDecision,
   ConflictDetector,
   ConflictResolver,
   ConflictStrategy,
 } from './conflict/conflict-types.js';
-export { type MergeInput, type MergeOptions, mergeJson } from './conflict/merge-json.js';
 export type { RetryPolicy } from './engine/backoff.js';
 export type { SyncReport } from './engine/sync-engine.js';
 export type { DrainedOptions } from './engine/until-drained.js';
+export { IN_PROGRESS_PROBLEM } from './http/classify.js';
+export type { FetchLike } from './http/transport.js';
 export {
   AuthError,
   CacheMissError,
@@ -29,16 +38,9 @@ export {
   RedirectError,
   StorageError,
   TimeoutError,
-} from './errors.js';
-export { IN_PROGRESS_PROBLEM } from './http/classify.js';
-export type { FetchLike } from './http/transport.js';
-export type {
-  CacheStrategy,
-  GetOptions,
-  MutationOptions,
-  QnoxResponse,
-  QnoxSyncOptions,
-} from './options.js';
+} from './model/errors.js';
+export type { SyncEvent, TaskSummary } from './model/events.js';
+export { type MergeInput, type MergeOptions, mergeJson } from './model/merge-json.js';
 export {
   type AttemptError,
   type CacheRecord,
@@ -50,17 +52,14 @@ export {
   RECORD_VERSION,
   type StoredBody,
   type TaskRecord,
-} from './outbox/records.js';
+} from './model/records.js';
 export { type Clock, systemClock, type TimerHandle } from './platform/clock.js';
 export {
   type ConnectivityMonitor,
   defaultConnectivity,
   manualConnectivity,
 } from './platform/connectivity.js';
-export { type MutationHandle, QnoxSync, type RetryEdit } from './qnox-sync.js';
-export type { SyncEvent, TaskSummary } from './status/events.js';
-export type { Subscribable } from './status/subscribable.js';
-export { Emitter, ValueStream } from './status/subscribable.js';
+export type { EventStream, LiveValue, Subscribable } from './status/subscribable.js';
 export type { SyncPhase, SyncStatus } from './status/sync-status.js';
 export type { EncryptionKeyOptions } from './stores/encryption/cipher.js';
 export { encryptedStore } from './stores/encryption/encrypted-store.js';

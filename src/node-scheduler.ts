@@ -1,4 +1,4 @@
-import type { QnoxSync } from './qnox-sync.js';
+import type { QnoxSync } from './client/qnox-sync.js';
 
 /** Options of {@link startScheduler}. */
 export interface SchedulerOptions {

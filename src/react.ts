@@ -9,9 +9,9 @@ import {
   useState,
   useSyncExternalStore,
 } from 'react';
-import { ConfigError, type QnoxError } from './errors.js';
-import type { GetOptions, QnoxResponse, QnoxSyncOptions } from './options.js';
-import { QnoxSync } from './qnox-sync.js';
+import type { GetOptions, QnoxResponse, QnoxSyncOptions } from './client/options.js';
+import { QnoxSync } from './client/qnox-sync.js';
+import { ConfigError, type QnoxError } from './model/errors.js';
 import type { SyncStatus } from './status/sync-status.js';
 
 const QnoxContext = createContext<QnoxSync | undefined>(undefined);

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
-import type { TaskRecord } from '../src/outbox/records.js';
+import type { TaskRecord } from '../src/model/records.js';
 import { sampleTask } from '../src/testing/index.js';
 
 /**

@@ -1,8 +1,8 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { QnoxSync } from '../src/index.js';
+import { QnoxSync, StorageError } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
-import type { TaskRecord } from '../src/outbox/records.js';
+import type { TaskRecord } from '../src/model/records.js';
 import { ManualClock, runStoreConformance, sampleTask } from '../src/testing/index.js';
 import { closeAfterEach, drainAll, until } from './helpers/harness.js';
 import { TestServer } from './helpers/test-server.js';
@@ -88,48 +88,33 @@ describe('IndexedDbStore', () => {
     expect(server.effects).toHaveLength(20);
   });
 
-  it('opens a database written by schema version 1 and upgrades it in place, keeping the queue and its heads', async () => {
+  it('schema versions: a fresh database is at version 1 with every store; a newer one is refused', async () => {
     const idb = new IDBFactory();
-    const { sampleTask } = await import('../src/testing/index.js');
-    const task = sampleTask({ orderingKey: 'old', nextAttemptAt: 0 });
-    const behind = sampleTask({ orderingKey: 'old', nextAttemptAt: 0 });
-    const other = sampleTask({ orderingKey: 'other', nextAttemptAt: 7 });
+    const store = new IndexedDbStore({ name: 'versions', indexedDB: idb, IDBKeyRange });
+    await store.init();
+    await store.putMeta('k', 'v');
+    await store.close();
+    const db = await new Promise<IDBDatabase>((resolve) => {
+      const req = idb.open('versions');
+      req.onsuccess = () => resolve(req.result);
+    });
+    expect(db.version).toBe(1);
+    expect(
+      Array.from({ length: db.objectStoreNames.length }, (_, i) =>
+        db.objectStoreNames.item(i),
+      ).sort(),
+    ).toEqual(['cache', 'dead', 'heads', 'meta', 'quarantine', 'tally', 'tasks'].sort());
+    db.close();
     await new Promise<void>((resolve) => {
-      const req = idb.open('legacy', 1);
-      req.onupgradeneeded = () => {
-        const db = req.result;
-        const tasks = db.createObjectStore('tasks', { keyPath: 'seq', autoIncrement: true });
-        tasks.createIndex('byId', 'id', { unique: true });
-        tasks.createIndex('byKey', ['orderingKey', 'seq']);
-        tasks.createIndex('due', ['headDue', 'seq']);
-        db.createObjectStore('dead', { keyPath: 'id' });
-        db.createObjectStore('cache', { keyPath: 'key' }).createIndex('expiresAt', 'expiresAt');
-        db.createObjectStore('quarantine', { autoIncrement: true });
-        tasks.add({ ...task, headDue: 0 });
-        tasks.add(behind);
-        tasks.add({ ...other, headDue: 7 });
-        // A fourth write, already delivered: the key generator is ahead of the last seq.
-        tasks.add(sampleTask({ orderingKey: 'gone' })).onsuccess = (event) =>
-          tasks.delete((event.target as IDBRequest<IDBValidKey>).result);
-      };
+      const req = idb.open('versions', 2);
       req.onsuccess = () => {
         req.result.close();
         resolve();
       };
     });
-    const store = new IndexedDbStore({ name: 'legacy', indexedDB: idb, IDBKeyRange });
-    await store.init();
-    closer.close = () => store.close();
-    expect((await store.dueTasks({ now: 0, limit: 5 })).map((t) => t.id)).toEqual([task.id]);
-    expect((await store.dueTasks({ now: 9, limit: 5 })).map((t) => t.id)).toEqual([
-      task.id,
-      other.id,
-    ]);
-    await store.removeTask(task.id);
-    expect((await store.dueTasks({ now: 0, limit: 5 })).map((t) => t.id)).toEqual([behind.id]);
-    expect(await store.pendingCount()).toBe(2);
-    await store.putMeta('k', 'v');
-    expect(await store.getMeta('k')).toBe('v');
+    const newer = new IndexedDbStore({ name: 'versions', indexedDB: idb, IDBKeyRange });
+    const refused = await newer.init().catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(StorageError);
   });
 
   it('a drain re-points a key at the task it read behind the head, and a stale read is corrected, never sent early', async () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyMergePatch, diffMergePatch, mergeJson } from '../src/conflict/merge-json.js';
+import { applyMergePatch, diffMergePatch, mergeJson } from '../src/model/merge-json.js';
 import { composeMergePatches, NOT_COMPOSABLE } from '../src/outbox/coalesce.js';
 
 const value = fc.oneof(

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { TaskRecord } from '../src/outbox/records.js';
+import type { TaskRecord } from '../src/model/records.js';
 import { packTask, unpackTask } from '../src/stores/packed-task.js';
 
 const body = fc.oneof(

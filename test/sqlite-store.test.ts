@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
-import { encryptedStore, QnoxSync } from '../src/index.js';
+import { encryptedStore, QnoxSync, StorageError } from '../src/index.js';
 import { SqliteStore } from '../src/node.js';
 import { ManualClock, runStoreConformance } from '../src/testing/index.js';
 import { closeAfterEach, drainAll } from './helpers/harness.js';
@@ -177,27 +177,35 @@ describe('SqliteStore', () => {
     await b.dispose();
   });
 
-  it('opens a file written by schema version 1 and upgrades it, counts included', async () => {
-    const path = join(dir, 'v1.sqlite');
-    const db = new Database(path);
-    db.exec(`CREATE TABLE qnox_tasks (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
-      ordering_key TEXT NOT NULL, head_due INTEGER, record TEXT NOT NULL);
-      CREATE TABLE qnox_dead (id TEXT PRIMARY KEY, failed_at INTEGER NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL);
-      CREATE TABLE qnox_cache (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, record TEXT NOT NULL);
-      PRAGMA user_version = 1;`);
+  it('schema versions: a fresh file is at version 1, a reopen keeps its rows, a newer file is refused', async () => {
+    const path = join(dir, 'versions.sqlite');
     const { sampleTask } = await import('../src/testing/index.js');
-    const task = sampleTask({ orderingKey: 'old', nextAttemptAt: 0 });
-    db.prepare(
-      'INSERT INTO qnox_tasks (id, ordering_key, head_due, record) VALUES (?, ?, 0, ?)',
-    ).run(task.id, 'old', JSON.stringify(task));
-    db.close();
-    const store = new SqliteStore({ path });
-    await store.init();
-    expect(await store.pendingCount()).toBe(1);
-    expect((await store.dueTasks({ now: 0, limit: 5 })).map((t) => t.id)).toEqual([task.id]);
-    await store.removeTask(task.id);
-    expect(await store.pendingCount()).toBe(0);
-    await store.close();
+    const task = sampleTask({ orderingKey: 'kept', nextAttemptAt: 0 });
+    const first = new SqliteStore({ path });
+    await first.init();
+    await first.enqueue(task);
+    await first.close();
+    const version = (file: string) => {
+      const db = new Database(file);
+      const v = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+      return { db, v };
+    };
+    const fresh = version(path);
+    expect(fresh.v).toBe(1);
+    fresh.db.close();
+    const again = new SqliteStore({ path });
+    await again.init();
+    expect(await again.pendingCount()).toBe(1);
+    expect((await again.dueTasks({ now: 0, limit: 5 })).map((t) => t.id)).toEqual([task.id]);
+    await again.close();
+    const newer = version(path);
+    newer.db.exec('PRAGMA user_version = 2');
+    newer.db.close();
+    const refused = await new SqliteStore({ path }).init().catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(StorageError);
+    expect(String((refused as Error).message)).toMatch(
+      /schema version 2; this build knows up to 1/,
+    );
   });
 
   it('a fresh file opened by two processes at once: both open it (the busy timeout covers schema set-up)', async () => {

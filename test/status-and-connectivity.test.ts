@@ -114,6 +114,28 @@ describe('status stream and connectivity', () => {
     expect(h.server.requests).toHaveLength(5);
   });
 
+  it('callers get read-only streams: subscribe, value, for await; no emit, no set', async () => {
+    const h = await startHarness({ autoSync: false });
+    closer.close = h.close;
+    expect('emit' in h.sync.events).toBe(false);
+    expect('set' in h.sync.onSyncStatus).toBe(false);
+    expect(h.sync.onSyncStatus.value.pending).toBe(0);
+    const phases: number[] = [];
+    const done = (async () => {
+      for await (const s of h.sync.onSyncStatus) {
+        phases.push(s.pending);
+        if (s.pending === 1) break;
+      }
+    })();
+    const types: string[] = [];
+    const off = h.sync.events.subscribe((e) => types.push(e.type));
+    await h.sync.post('/streams/a', { n: 1 });
+    await done;
+    off();
+    expect(phases).toEqual([0, 1]);
+    expect(types).toEqual(['queued']);
+  });
+
   it('the status is async-iterable, current value first', async () => {
     const stream = new ValueStream(1);
     const seen: number[] = [];

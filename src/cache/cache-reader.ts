@@ -1,13 +1,13 @@
-import type { Reachability } from '../engine/reachability.js';
-import { AuthError, CacheMissError, HttpError, isQnoxError } from '../errors.js';
-import { bodyData } from '../http/body.js';
 import { classifyStatus } from '../http/classify.js';
+import type { Reachability } from '../http/reachability.js';
 import type { Transport } from '../http/transport.js';
-import type { CacheStrategy, GetOptions, QnoxResponse } from '../options.js';
-import { type CacheRecord, decodeCache, RECORD_VERSION } from '../outbox/records.js';
+import { bodyData } from '../model/body.js';
+import { AuthError, CacheMissError, HttpError, isQnoxError } from '../model/errors.js';
+import type { SyncEvent } from '../model/events.js';
+import { type CacheRecord, decodeCache, RECORD_VERSION } from '../model/records.js';
+import type { QnoxResponse } from '../model/responses.js';
 import type { Clock } from '../platform/clock.js';
 import { isCrossOrigin, likelyCors } from '../platform/page-origin.js';
-import type { SyncEvent } from '../status/events.js';
 import type { Emitter } from '../status/subscribable.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
 import {
@@ -18,6 +18,7 @@ import {
   storableHeaders,
   varyValues,
 } from './cache-key.js';
+import type { CacheStrategy, GetOptions } from './get-options.js';
 
 export interface CacheReaderDeps {
   readonly store: QnoxLocalStore;

@@ -1,8 +1,8 @@
-import type { CurrentVersion } from '../conflict/conflict-handler.js';
-import { bodyData, encodeBody } from '../http/body.js';
 import type { WireResponse } from '../http/transport.js';
 import { normalizeUrl } from '../http/url.js';
-import { type CacheRecord, RECORD_VERSION, type TaskRecord } from '../outbox/records.js';
+import { bodyData, encodeBody } from '../model/body.js';
+import { type CacheRecord, RECORD_VERSION, type TaskRecord } from '../model/records.js';
+import type { CurrentVersion } from '../model/responses.js';
 import type { Clock } from '../platform/clock.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
 import { cacheKey, storableHeaders } from './cache-key.js';

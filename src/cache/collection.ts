@@ -1,5 +1,5 @@
-import { ConfigError, guarded } from '../errors.js';
 import { resolveUrl } from '../http/url.js';
+import { ConfigError, guarded } from '../model/errors.js';
 import type { CollectionSpec, ListedCollection } from './collections.js';
 
 /**

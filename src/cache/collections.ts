@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../model/errors.js';
 
 /** A collection as the client uses it: made by `collection(rule)` and bound to the base URL. */
 export interface ListedCollection {

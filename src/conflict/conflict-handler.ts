@@ -1,3 +1,5 @@
+import type { Transport } from '../http/transport.js';
+import { bodyData, encodeBody } from '../model/body.js';
 import {
   CallbackError,
   ConflictError,
@@ -5,22 +7,13 @@ import {
   HttpError,
   isQnoxError,
   type QnoxError,
-} from '../errors.js';
-import { bodyData, encodeBody } from '../http/body.js';
-import type { Transport } from '../http/transport.js';
-import type { TaskRecord } from '../outbox/records.js';
-import { type SyncEvent, summarize } from '../status/events.js';
+} from '../model/errors.js';
+import { type SyncEvent, summarize } from '../model/events.js';
+import { applyMergePatch, diffMergePatch, type MergeInput } from '../model/merge-json.js';
+import type { TaskRecord } from '../model/records.js';
+import type { CurrentVersion } from '../model/responses.js';
 import type { Emitter } from '../status/subscribable.js';
 import type { ConflictDecision, ConflictStrategy } from './conflict-types.js';
-import { applyMergePatch, diffMergePatch, type MergeInput } from './merge-json.js';
-
-/** The server's version of a resource, fetched to resolve a conflict. */
-export interface CurrentVersion {
-  readonly status: number;
-  readonly data: unknown;
-  readonly etag: string | undefined;
-  readonly headers: Readonly<Record<string, string>>;
-}
 
 export interface ConflictDeps {
   readonly transport: Transport;
@@ -186,3 +179,5 @@ function localVersion(task: TaskRecord, server: unknown): unknown {
   if (task.method === 'PATCH') return applyMergePatch(task.base ?? server, task.body?.value);
   return task.body?.value;
 }
+
+export type { CurrentVersion } from '../model/responses.js';

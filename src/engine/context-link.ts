@@ -1,5 +1,5 @@
+import type { SyncEvent } from '../model/events.js';
 import { type ChangeChannel, type ChannelMessage, openChannel } from '../platform/broadcast.js';
-import type { SyncEvent } from '../status/events.js';
 import type { Emitter } from '../status/subscribable.js';
 import type { Settlements } from './settlements.js';
 

@@ -1,3 +1,6 @@
+import { classifyStatus, isInProgress, parseRetryAfter } from '../http/classify.js';
+import type { Transport, WireResponse } from '../http/transport.js';
+import { bodyData } from '../model/body.js';
 import {
   AuthError,
   ConflictError,
@@ -8,11 +11,8 @@ import {
   OriginError,
   type QnoxError,
   StorageError,
-} from '../errors.js';
-import { bodyData } from '../http/body.js';
-import { classifyStatus, isInProgress, parseRetryAfter } from '../http/classify.js';
-import type { Transport, WireResponse } from '../http/transport.js';
-import type { TaskRecord } from '../outbox/records.js';
+} from '../model/errors.js';
+import type { TaskRecord } from '../model/records.js';
 
 /** What one delivery attempt of a task came to. */
 export type Verdict =

@@ -1,5 +1,5 @@
 import type { WireResponse } from '../http/transport.js';
-import type { TaskRecord } from '../outbox/records.js';
+import type { TaskRecord } from '../model/records.js';
 import type { OutcomeDeps } from './outcomes.js';
 
 /** What one `sync()` did. */

@@ -1,7 +1,8 @@
-import type { CurrentVersion } from '../conflict/conflict-handler.js';
 import { ConflictHandler } from '../conflict/conflict-handler.js';
 import type { ConflictDetector, ConflictStrategy } from '../conflict/conflict-types.js';
-import type { MergeInput } from '../conflict/merge-json.js';
+import type { Reachability } from '../http/reachability.js';
+import type { Transport, WireResponse } from '../http/transport.js';
+import { bodyData } from '../model/body.js';
 import {
   type AuthError,
   type CallbackError,
@@ -9,20 +10,18 @@ import {
   isQnoxError,
   type QnoxError,
   StorageError,
-} from '../errors.js';
-import { bodyData } from '../http/body.js';
-import type { Transport, WireResponse } from '../http/transport.js';
-import type { QnoxResponse } from '../options.js';
-import { type DeadLetterReason, RECORD_VERSION, type TaskRecord } from '../outbox/records.js';
+} from '../model/errors.js';
+import { type SyncEvent, summarize } from '../model/events.js';
+import type { MergeInput } from '../model/merge-json.js';
+import { type DeadLetterReason, RECORD_VERSION, type TaskRecord } from '../model/records.js';
+import type { CurrentVersion, QnoxResponse } from '../model/responses.js';
 import type { Clock } from '../platform/clock.js';
 import { likelyCors } from '../platform/page-origin.js';
-import { type SyncEvent, summarize } from '../status/events.js';
 import type { Emitter } from '../status/subscribable.js';
 import type { StatusController } from '../status/sync-status.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
 import { backoffDelay, type RetryPolicy } from './backoff.js';
 import { toErrorResponse, type Verdict } from './deliver.js';
-import type { Reachability } from './reachability.js';
 import type { Settlements } from './settlements.js';
 
 /** Counts of one drain. */

@@ -1,4 +1,4 @@
-import type { TaskRecord } from '../outbox/records.js';
+import type { TaskRecord } from '../model/records.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
 
 /** Tasks read per look ahead, and how few left in hand trigger the next read. */

@@ -1,4 +1,4 @@
-import type { TaskRecord } from '../outbox/records.js';
+import type { TaskRecord } from '../model/records.js';
 import type { Clock } from '../platform/clock.js';
 import { GroupCommit } from '../stores/group-commit.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';

@@ -1,5 +1,5 @@
-import { ConflictError, HttpError, QnoxError, type QnoxErrorCode } from '../errors.js';
-import type { QnoxResponse } from '../options.js';
+import { ConflictError, HttpError, QnoxError, type QnoxErrorCode } from '../model/errors.js';
+import type { QnoxResponse } from '../model/responses.js';
 import type { ChannelMessage } from '../platform/broadcast.js';
 
 interface Deferred {

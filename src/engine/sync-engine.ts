@@ -1,5 +1,5 @@
-import { type AuthError, isQnoxError, StorageError } from '../errors.js';
-import type { TaskRecord } from '../outbox/records.js';
+import { type AuthError, isQnoxError, StorageError } from '../model/errors.js';
+import type { TaskRecord } from '../model/records.js';
 import { deliver } from './deliver.js';
 import type { EngineDeps, SyncReport } from './engine-deps.js';
 import { KickTimer } from './kick-timer.js';

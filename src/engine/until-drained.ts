@@ -1,6 +1,6 @@
-import { CancelledError, TimeoutError } from '../errors.js';
+import { CancelledError, TimeoutError } from '../model/errors.js';
 import { type Clock, checkDuration } from '../platform/clock.js';
-import type { ValueStream } from '../status/subscribable.js';
+import type { LiveValue } from '../status/subscribable.js';
 import type { SyncStatus } from '../status/sync-status.js';
 
 /** Options of `QnoxSync.drained`. */
@@ -21,7 +21,7 @@ export interface DrainedOptions {
 
 export interface DrainedDeps {
   readonly clock: Clock;
-  readonly status: ValueStream<SyncStatus>;
+  readonly status: LiveValue<SyncStatus>;
   /** One drain of what is due now. */
   readonly sync: () => Promise<unknown>;
 }

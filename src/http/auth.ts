@@ -1,4 +1,4 @@
-import { AuthError, isQnoxError } from '../errors.js';
+import { AuthError, isQnoxError } from '../model/errors.js';
 import { isHeaderValue } from './headers.js';
 
 /** The auth part of the options, as the engine needs it. */

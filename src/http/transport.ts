@@ -1,15 +1,15 @@
+import { readBody, toFetchBody } from '../model/body.js';
 import {
   CancelledError,
   isQnoxError,
   NetworkError,
   RedirectError,
   TimeoutError,
-} from '../errors.js';
-import type { StoredBody } from '../outbox/records.js';
+} from '../model/errors.js';
+import type { StoredBody } from '../model/records.js';
 import type { Clock } from '../platform/clock.js';
 import { isCrossOrigin } from '../platform/page-origin.js';
 import type { AuthGate } from './auth.js';
-import { readBody, toFetchBody } from './body.js';
 import { classifyStatus } from './classify.js';
 import { checkHeaders } from './headers.js';
 import { assertAllowed } from './url.js';

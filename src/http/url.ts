@@ -1,4 +1,4 @@
-import { ConfigError, OriginError } from '../errors.js';
+import { ConfigError, OriginError } from '../model/errors.js';
 
 /** Validates `baseUrl`: absolute http(s), without credentials, returned without a trailing slash. */
 export function parseBaseUrl(baseUrl: unknown): URL {

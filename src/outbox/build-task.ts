@@ -1,10 +1,10 @@
-import { ConfigError } from '../errors.js';
-import { encodeBody } from '../http/body.js';
 import { checkHeaders, isHeaderValue } from '../http/headers.js';
 import { pathOf } from '../http/url.js';
-import type { MutationOptions } from '../options.js';
+import { encodeBody } from '../model/body.js';
+import { ConfigError } from '../model/errors.js';
+import { type MutationMethod, type NewTaskRecord, RECORD_VERSION } from '../model/records.js';
 import { checkDuration } from '../platform/clock.js';
-import { type MutationMethod, type NewTaskRecord, RECORD_VERSION } from './records.js';
+import type { MutationOptions } from './mutation-options.js';
 
 export interface BuildContext {
   readonly now: number;

@@ -1,9 +1,9 @@
-import { CancelledError } from '../errors.js';
 import { normalizeUrl } from '../http/url.js';
-import type { QnoxResponse } from '../options.js';
-import { summarize } from '../status/events.js';
+import { CancelledError } from '../model/errors.js';
+import { summarize } from '../model/events.js';
+import { mayHaveReachedServer, type TaskRecord } from '../model/records.js';
+import type { QnoxResponse } from '../model/responses.js';
 import type { WriterDeps } from './outbox-writer.js';
-import { mayHaveReachedServer, type TaskRecord } from './records.js';
 
 /** What a DELETE that cancelled a local create resolves with: answered here, nothing was sent. */
 const CANCELLED_CREATE: QnoxResponse = {

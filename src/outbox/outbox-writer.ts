@@ -1,21 +1,27 @@
 import type { CacheWrites } from '../cache/cache-writes.js';
-import type { ConflictStrategy } from '../conflict/conflict-types.js';
+import { type ConflictStrategy, validateConflict } from '../conflict/conflict-types.js';
 import type { Settlements } from '../engine/settlements.js';
 import type { SyncEngine } from '../engine/sync-engine.js';
-import { ConfigError, StorageError, storeCall } from '../errors.js';
-import { encodeBody } from '../http/body.js';
 import { resolveUrl } from '../http/url.js';
-import type { MutationOptions, QnoxResponse } from '../options.js';
+import { encodeBody } from '../model/body.js';
+import { ConfigError, StorageError, storeCall } from '../model/errors.js';
+import { type SyncEvent, summarize } from '../model/events.js';
+import {
+  decodeTask,
+  type MutationMethod,
+  type NewTaskRecord,
+  type TaskRecord,
+} from '../model/records.js';
+import type { QnoxResponse } from '../model/responses.js';
+import type { Clock } from '../platform/clock.js';
 import { isCrossOrigin } from '../platform/page-origin.js';
-import { type ResolvedOptions, validateConflict } from '../resolve-options.js';
-import { type SyncEvent, summarize } from '../status/events.js';
 import type { Emitter } from '../status/subscribable.js';
 import type { StatusController } from '../status/sync-status.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
 import { buildTask, snapshotBody } from './build-task.js';
 import { cancelLocalCreate } from './cancel-create.js';
 import { coalesce } from './coalesce.js';
-import { decodeTask, type MutationMethod, type NewTaskRecord, type TaskRecord } from './records.js';
+import type { MutationOptions } from './mutation-options.js';
 
 /** What `post/put/patch/delete` resolve with, once the write is durably queued. */
 export interface MutationHandle {
@@ -40,7 +46,12 @@ export interface WriterDeps {
   readonly status: StatusController;
   readonly events: Emitter<SyncEvent>;
   readonly cacheWrites: CacheWrites;
-  readonly options: ResolvedOptions;
+  readonly options: {
+    readonly base: URL;
+    readonly allowed: ReadonlySet<string>;
+    readonly clock: Clock;
+    readonly coalesce: boolean;
+  };
   readonly defaultOrderingKey: string;
   readonly perCallConflict: Map<string, ConflictStrategy>;
   /** Tells other contexts sharing the store that a write was queued. */

@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../model/errors.js';
 
 /** Opaque handle returned by {@link Clock.setTimeout}. */
 export type TimerHandle = unknown;

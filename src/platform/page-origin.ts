@@ -1,4 +1,4 @@
-import { CorsError, type QnoxError } from '../errors.js';
+import { CorsError, type QnoxError } from '../model/errors.js';
 
 /**
  * The origin of the page or worker the client runs in, or `undefined` where

@@ -3,6 +3,29 @@ export interface Subscribable<T> {
   subscribe(listener: (value: T) => void): () => void;
 }
 
+/** What callers get of a stream: listen and iterate, never emit. */
+export interface EventStream<T> extends Subscribable<T>, AsyncIterable<T> {}
+
+/** What callers get of a value that changes: the latest value, listen and iterate, never set. */
+export interface LiveValue<T> extends EventStream<T> {
+  readonly value: T;
+}
+
+/** A read-only view of an emitter (or of a value stream, with its `value`). */
+export function readOnly<T>(source: ValueStream<T>): LiveValue<T>;
+export function readOnly<T>(source: Emitter<T>): EventStream<T>;
+export function readOnly<T>(source: Emitter<T>): EventStream<T> | LiveValue<T> {
+  const view = {
+    subscribe: (listener: (value: T) => void) => source.subscribe(listener),
+    [Symbol.asyncIterator]: () => source[Symbol.asyncIterator](),
+  };
+  if (!(source instanceof ValueStream)) return view;
+  return Object.defineProperty(view, 'value', {
+    get: () => source.value,
+    enumerable: true,
+  }) as LiveValue<T>;
+}
+
 /**
  * The one listener primitive. A throwing listener is reported through
  * `onListenerError` and never stops the others or the engine.

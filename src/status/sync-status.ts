@@ -1,4 +1,4 @@
-import type { QnoxError } from '../errors.js';
+import type { QnoxError } from '../model/errors.js';
 import { ValueStream } from './subscribable.js';
 
 /**

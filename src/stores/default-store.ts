@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../model/errors.js';
 import { IndexedDbStore } from './indexeddb/indexeddb-store.js';
 import type { QnoxLocalStore } from './local-store.js';
 

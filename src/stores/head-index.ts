@@ -1,4 +1,4 @@
-import type { TaskRecord } from '../outbox/records.js';
+import type { TaskRecord } from '../model/records.js';
 
 /** What the index needs of a head. */
 export type HeadEntry = Pick<TaskRecord, 'id' | 'seq' | 'nextAttemptAt'>;

@@ -1,4 +1,4 @@
-import type { CacheRecord } from '../outbox/records.js';
+import type { CacheRecord } from '../model/records.js';
 
 type Invalidation = { readonly key: string } | { readonly all: true };
 

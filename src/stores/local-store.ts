@@ -1,9 +1,4 @@
-import type {
-  CacheRecord,
-  DeadLetterRecord,
-  NewTaskRecord,
-  TaskRecord,
-} from '../outbox/records.js';
+import type { CacheRecord, DeadLetterRecord, NewTaskRecord, TaskRecord } from '../model/records.js';
 
 /** A stored record that could not be decoded, moved aside so the rest of the queue keeps flowing. */
 export interface QuarantineReport {

@@ -1,9 +1,4 @@
-import type {
-  CacheRecord,
-  DeadLetterRecord,
-  NewTaskRecord,
-  TaskRecord,
-} from '../outbox/records.js';
+import type { CacheRecord, DeadLetterRecord, NewTaskRecord, TaskRecord } from '../model/records.js';
 import { type HeadEntry, HeadIndex } from './head-index.js';
 import type { ClearOptions, QnoxLocalStore } from './local-store.js';
 import { exactCopy, packTask, unpackTask } from './packed-task.js';

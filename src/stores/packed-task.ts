@@ -1,4 +1,4 @@
-import type { TaskRecord } from '../outbox/records.js';
+import type { TaskRecord } from '../model/records.js';
 
 /**
  * A task as {@link MemoryStore} holds it: one string, without its id (the map

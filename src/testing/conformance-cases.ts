@@ -1,4 +1,4 @@
-import { RECORD_VERSION, type TaskRecord } from '../outbox/records.js';
+import { RECORD_VERSION, type TaskRecord } from '../model/records.js';
 import { type Case, check, ids, same, sampleTask } from './conformance-checks.js';
 import { scheduleCases } from './schedule-cases.js';
 

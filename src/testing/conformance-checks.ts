@@ -1,5 +1,5 @@
 /** What the conformance cases share: the case shape, a sample task, and checks that throw. */
-import { type NewTaskRecord, RECORD_VERSION, type TaskRecord } from '../outbox/records.js';
+import { type NewTaskRecord, RECORD_VERSION, type TaskRecord } from '../model/records.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
 import type { StoreFactory } from './store-conformance.js';
 

@@ -1,4 +1,4 @@
-import type { TaskRecord } from '../outbox/records.js';
+import type { TaskRecord } from '../model/records.js';
 import { type Case, check, ids, same, sampleTask } from './conformance-checks.js';
 
 /** Conformance cases for the schedule: which tasks are due, in which order, after which changes. */

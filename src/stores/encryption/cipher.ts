@@ -1,4 +1,4 @@
-import { ConfigError, StorageError } from '../../errors.js';
+import { ConfigError, StorageError } from '../../model/errors.js';
 import type { QnoxLocalStore } from '../local-store.js';
 
 /** How {@link encryptedStore} gets its key. */

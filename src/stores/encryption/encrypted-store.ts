@@ -3,8 +3,8 @@ import type {
   DeadLetterRecord,
   NewTaskRecord,
   TaskRecord,
-} from '../../outbox/records.js';
-import { RECORD_VERSION } from '../../outbox/records.js';
+} from '../../model/records.js';
+import { RECORD_VERSION } from '../../model/records.js';
 import type { ClearOptions, QnoxLocalStore, QuarantineReport } from '../local-store.js';
 import { Cipher, type EncryptionKeyOptions } from './cipher.js';
 

@@ -1,4 +1,4 @@
-import { StorageError } from '../../errors.js';
+import { StorageError } from '../../model/errors.js';
 import { committed, isQuotaError, request } from './idb-helpers.js';
 import type { IndexedDbStoreOptions } from './indexeddb-options.js';
 import { openDatabase } from './schema.js';

@@ -5,7 +5,7 @@ import {
   decodeTask,
   type NewTaskRecord,
   type TaskRecord,
-} from '../../outbox/records.js';
+} from '../../model/records.js';
 import { GroupCommit } from '../group-commit.js';
 import { HotCache } from '../hot-cache.js';
 import type { ClearOptions, QnoxLocalStore, QuarantineReport } from '../local-store.js';
@@ -311,9 +311,7 @@ export class IndexedDbStore implements QnoxLocalStore {
     for (const row of rows) {
       try {
         this.#known.remember(row as TaskRecord);
-        // Rows written before schema v3 may still carry `headDue`.
-        const { headDue: _headDue, ...task } = row as TaskRecord & { headDue?: number };
-        out.push(decodeTask(task));
+        out.push(decodeTask(row));
       } catch (error) {
         await this.#quarantine(row, error);
       }

@@ -1,4 +1,4 @@
-import type { TaskRecord } from '../../outbox/records.js';
+import type { TaskRecord } from '../../model/records.js';
 
 /** Where a task was last seen, and what its key's schedule would be were it first. */
 export type RowAddress = Pick<TaskRecord, 'seq' | 'orderingKey' | 'nextAttemptAt' | 'createdAt'>;

@@ -1,4 +1,4 @@
-import type { TaskRecord } from '../../outbox/records.js';
+import type { TaskRecord } from '../../model/records.js';
 import type { Connection } from './connection.js';
 import { dueRows, HEADS, type HeadRow, isScheduleOf, rehead, TASKS } from './task-rows.js';
 

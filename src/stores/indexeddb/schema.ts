@@ -1,11 +1,15 @@
-import { StorageError } from '../../errors.js';
-import { recordRemoval, TALLY } from './tally.js';
+import { StorageError } from '../../model/errors.js';
+import { TALLY } from './tally.js';
 
-/** Bump with a new step in {@link upgrade}; old databases are upgraded in place. */
-export const SCHEMA_VERSION = 4;
+/**
+ * Bump with a new step in {@link upgrade} (`if (oldVersion < 2) …`); old
+ * databases are upgraded in place. A database of a newer version than this
+ * build knows fails to open with a `StorageError`.
+ */
+export const SCHEMA_VERSION = 1;
 
-/** Creates or upgrades the object stores and indexes from `oldVersion` to {@link SCHEMA_VERSION}. */
-export function upgrade(db: IDBDatabase, tx: IDBTransaction, oldVersion: number): void {
+/** Creates the object stores and indexes, or upgrades them from `oldVersion` to {@link SCHEMA_VERSION}. */
+export function upgrade(db: IDBDatabase, _tx: IDBTransaction, oldVersion: number): void {
   if (oldVersion < 1) {
     const tasks = db.createObjectStore('tasks', { keyPath: 'seq', autoIncrement: true });
     tasks.createIndex('byId', 'id', { unique: true });
@@ -13,41 +17,10 @@ export function upgrade(db: IDBDatabase, tx: IDBTransaction, oldVersion: number)
     db.createObjectStore('dead', { keyPath: 'id' });
     db.createObjectStore('cache', { keyPath: 'key' }).createIndex('expiresAt', 'expiresAt');
     db.createObjectStore('quarantine', { autoIncrement: true });
-  }
-  if (oldVersion < 2) {
     db.createObjectStore('meta');
-  }
-  if (oldVersion < 3) {
-    // v3: key schedules move from a `headDue` field on task rows to their own store.
-    const heads = db.createObjectStore('heads', { keyPath: 'orderingKey' });
-    heads.createIndex('due', ['due', 'at']);
-    const tasks = tx.objectStore('tasks');
-    if (tasks.indexNames.contains('due')) {
-      const cursor = tasks.index('due').openCursor();
-      cursor.onsuccess = () => {
-        const row = cursor.result?.value as
-          | { orderingKey: string; headDue: number; createdAt: number }
-          | undefined;
-        if (!row) return tasks.deleteIndex('due');
-        heads.put({ orderingKey: row.orderingKey, due: row.headDue, at: row.createdAt });
-        cursor.result?.continue();
-      };
-    }
-  }
-  if (oldVersion < 4) {
-    // v4: the queued count is kept as removal rows (see tally.ts), seeded with
-    // what left the queue before: a probe add reads the key generator.
+    // Each ordering key's schedule (see schedule.ts) and the removal rows the queued count is read from (tally.ts).
+    db.createObjectStore('heads', { keyPath: 'orderingKey' }).createIndex('due', ['due', 'at']);
     db.createObjectStore(TALLY, { autoIncrement: true });
-    if (oldVersion > 0) {
-      const tasks = tx.objectStore('tasks');
-      const probe = tasks.add({ probe: true });
-      const counted = tasks.count();
-      counted.onsuccess = () => {
-        const given = probe.result as number;
-        tasks.delete(given);
-        recordRemoval(tx, given - counted.result + 1, given);
-      };
-    }
   }
 }
 

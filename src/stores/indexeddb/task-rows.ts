@@ -1,4 +1,4 @@
-import type { NewTaskRecord, TaskRecord } from '../../outbox/records.js';
+import type { NewTaskRecord, TaskRecord } from '../../model/records.js';
 import { request } from './idb-helpers.js';
 import type { RowAddress, RowAddresses } from './row-addresses.js';
 import { recordRemoval } from './tally.js';

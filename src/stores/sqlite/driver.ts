@@ -1,4 +1,4 @@
-import { StorageError } from '../../errors.js';
+import { StorageError } from '../../model/errors.js';
 
 /** A prepared statement, as both `better-sqlite3` and `node:sqlite` shape it. */
 export interface SqliteStatement {

@@ -1,4 +1,4 @@
-import type { NewTaskRecord, TaskRecord } from '../../outbox/records.js';
+import type { NewTaskRecord, TaskRecord } from '../../model/records.js';
 
 /** An enqueue waiting for the group commit it will share. */
 export interface PendingEnqueue {

@@ -1,7 +1,11 @@
+import { StorageError } from '../../model/errors.js';
 import type { SqliteDatabase } from './driver.js';
 
-/** Bump with a new step in {@link migrate}; older files are upgraded in place. */
-export const SQLITE_SCHEMA_VERSION = 3;
+/**
+ * Bump with a new step in {@link STEPS}; older files are upgraded in place,
+ * and a file of a newer version than this build knows is refused.
+ */
+export const SQLITE_SCHEMA_VERSION = 1;
 
 const V1 = `
   CREATE TABLE IF NOT EXISTS qnox_tasks (
@@ -18,28 +22,19 @@ const V1 = `
   CREATE INDEX IF NOT EXISTS qnox_cache_expiry ON qnox_cache (expires_at);
   CREATE TABLE IF NOT EXISTS qnox_quarantine (n INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS qnox_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-  CREATE TABLE IF NOT EXISTS qnox_lock (slot INTEGER PRIMARY KEY CHECK (slot = 1), owner TEXT NOT NULL, pid INTEGER NOT NULL);
-`;
-
-/** COUNT(*) walks a whole index; trigger-kept counters make pendingCount() flat however long the backlog. */
-const V2 = `
+  -- The drain lock's holder renews a lease: a pid can be reused (PID 1 in a container), a lease runs out.
+  CREATE TABLE IF NOT EXISTS qnox_lock (slot INTEGER PRIMARY KEY CHECK (slot = 1), owner TEXT NOT NULL, pid INTEGER NOT NULL, renewed_at INTEGER NOT NULL);
+  -- COUNT(*) walks a whole index; trigger-kept counters make pendingCount() flat however long the backlog.
   CREATE TABLE IF NOT EXISTS qnox_counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
-  INSERT OR REPLACE INTO qnox_counts (name, n) VALUES
-    ('tasks', (SELECT COUNT(*) FROM qnox_tasks)),
-    ('dead', (SELECT COUNT(*) FROM qnox_dead));
+  INSERT OR IGNORE INTO qnox_counts (name, n) VALUES ('tasks', 0), ('dead', 0);
   CREATE TRIGGER IF NOT EXISTS qnox_tasks_ins AFTER INSERT ON qnox_tasks BEGIN UPDATE qnox_counts SET n = n + 1 WHERE name = 'tasks'; END;
   CREATE TRIGGER IF NOT EXISTS qnox_tasks_del AFTER DELETE ON qnox_tasks BEGIN UPDATE qnox_counts SET n = n - 1 WHERE name = 'tasks'; END;
   CREATE TRIGGER IF NOT EXISTS qnox_dead_ins AFTER INSERT ON qnox_dead BEGIN UPDATE qnox_counts SET n = n + 1 WHERE name = 'dead'; END;
   CREATE TRIGGER IF NOT EXISTS qnox_dead_del AFTER DELETE ON qnox_dead BEGIN UPDATE qnox_counts SET n = n - 1 WHERE name = 'dead'; END;
 `;
 
-/** The drain lock's holder renews a lease: a pid can be reused (PID 1 in a container), a lease runs out. */
-const V3 = `
-  DROP TABLE IF EXISTS qnox_lock;
-  CREATE TABLE qnox_lock (slot INTEGER PRIMARY KEY CHECK (slot = 1), owner TEXT NOT NULL, pid INTEGER NOT NULL, renewed_at INTEGER NOT NULL);
-`;
-
-const STEPS = [V1, V2, V3];
+/** Schema steps, one per version: step `n` takes a file from version `n - 1` to `n`. */
+const STEPS = [V1];
 
 /**
  * Sets the pragmas (the busy timeout first: switching to WAL needs the file to
@@ -50,6 +45,16 @@ const STEPS = [V1, V2, V3];
  * old body in free pages.
  */
 export function migrate(db: SqliteDatabase): void {
+  try {
+    prepare(db);
+  } catch (cause) {
+    throw cause instanceof StorageError
+      ? cause
+      : new StorageError('Cannot prepare the SQLite database', { cause });
+  }
+}
+
+function prepare(db: SqliteDatabase): void {
   db.exec('PRAGMA busy_timeout = 5000');
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = FULL');
@@ -59,6 +64,10 @@ export function migrate(db: SqliteDatabase): void {
     try {
       const current = (db.prepare('PRAGMA user_version').get() as { user_version: number })
         .user_version;
+      if (current > STEPS.length)
+        throw new StorageError(
+          `The SQLite file has schema version ${current}; this build knows up to ${STEPS.length}`,
+        );
       if (current < version) db.exec(`${STEPS[version - 1]} PRAGMA user_version = ${version};`);
       db.exec('COMMIT');
     } catch (error) {

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../errors.js';
+import { ConfigError } from '../../model/errors.js';
 import type { SqliteDatabase } from './driver.js';
 
 /** Options of {@link SqliteStore}. */

@@ -1,5 +1,5 @@
-import { StorageError } from '../../errors.js';
-import { type DeadLetterRecord, decodeDeadLetter, parseRecord } from '../../outbox/records.js';
+import { StorageError } from '../../model/errors.js';
+import { type DeadLetterRecord, decodeDeadLetter, parseRecord } from '../../model/records.js';
 import type { QuarantineReport } from '../local-store.js';
 
 /** A row as the store reads it: its key column and its JSON record. */

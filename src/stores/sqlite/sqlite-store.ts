@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { StorageError } from '../../errors.js';
+import { StorageError } from '../../model/errors.js';
 import {
   type CacheRecord,
   type DeadLetterRecord,
@@ -8,7 +8,7 @@ import {
   type NewTaskRecord,
   parseRecord,
   type TaskRecord,
-} from '../../outbox/records.js';
+} from '../../model/records.js';
 import type { ClearOptions, QnoxLocalStore, QuarantineReport } from '../local-store.js';
 import { DrainLock } from './drain-lock.js';
 import { openDatabase, type SqliteDatabase, type SqliteStatement } from './driver.js';
@@ -53,11 +53,7 @@ export class SqliteStore implements QnoxLocalStore {
       if (!isMemoryPath(path)) mkdirSync(dirname(path), { recursive: true });
       this.#db = await openDatabase(path);
     }
-    try {
-      migrate(this.#db);
-    } catch (cause) {
-      throw new StorageError('Cannot prepare the SQLite database', { cause });
-    }
+    migrate(this.#db);
     this.#lock = new DrainLock(this.#db);
   }
 

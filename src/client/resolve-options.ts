@@ -1,14 +1,18 @@
-import { collectionOf } from './cache/cache-writes.js';
-import { Collections } from './cache/collections.js';
-import type { ConflictDetector, ConflictStrategy } from './conflict/conflict-types.js';
-import { type MergeInput, mergeJson } from './conflict/merge-json.js';
-import { DEFAULT_RETRY, type RetryPolicy } from './engine/backoff.js';
-import { ConfigError, guarded } from './errors.js';
-import { checkHeaders } from './http/headers.js';
-import type { FetchLike } from './http/transport.js';
-import { parseBaseUrl, resolveUrl } from './http/url.js';
+import { collectionOf } from '../cache/cache-writes.js';
+import { Collections } from '../cache/collections.js';
+import {
+  type ConflictDetector,
+  type ConflictStrategy,
+  validateConflict,
+} from '../conflict/conflict-types.js';
+import { DEFAULT_RETRY, type RetryPolicy } from '../engine/backoff.js';
+import { checkHeaders } from '../http/headers.js';
+import type { FetchLike } from '../http/transport.js';
+import { parseBaseUrl, resolveUrl } from '../http/url.js';
+import { ConfigError, guarded } from '../model/errors.js';
+import { type MergeInput, mergeJson } from '../model/merge-json.js';
+import { type Clock, checkDuration, MAX_TIMER_MS, systemClock } from '../platform/clock.js';
 import type { CacheStrategy, GetOptions, QnoxSyncOptions } from './options.js';
-import { type Clock, checkDuration, MAX_TIMER_MS, systemClock } from './platform/clock.js';
 
 export const STRATEGIES = new Set<CacheStrategy>([
   'networkFirst',
@@ -17,7 +21,6 @@ export const STRATEGIES = new Set<CacheStrategy>([
   'cacheOnly',
   'networkOnly',
 ]);
-const CONFLICT_NAMES = new Set(['park', 'server-wins', 'client-wins', 'merge']);
 
 /** Every option with its default applied, validated once at `create`. */
 export interface ResolvedOptions {
@@ -93,16 +96,6 @@ export function checkGetOptions(
   if (options.timeoutMs !== undefined) checkDuration('timeoutMs', options.timeoutMs);
   if (options.ttlMs !== undefined) nonNegative('ttlMs', options.ttlMs);
   return { ...options, headers: checkHeaders(options.headers) };
-}
-
-export function validateConflict(option: string, value: ConflictStrategy): ConflictStrategy {
-  if (typeof value !== 'function' && !CONFLICT_NAMES.has(value)) {
-    throw new ConfigError(
-      option,
-      `must be park, server-wins, client-wins, merge or a function, got "${String(value)}"`,
-    );
-  }
-  return value;
 }
 
 function validateRetry(retry: Partial<RetryPolicy> | undefined): RetryPolicy {

@@ -1,4 +1,4 @@
-import type { StoredBody } from '../outbox/records.js';
+import type { StoredBody } from './records.js';
 
 /** Turns what the caller passed into a persistable body: strings stay text, everything else is JSON. */
 export function encodeBody(data: unknown): StoredBody | undefined {

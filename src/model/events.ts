@@ -1,5 +1,5 @@
-import type { QnoxError } from '../errors.js';
-import type { DeadLetterReason, TaskRecord } from '../outbox/records.js';
+import type { QnoxError } from './errors.js';
+import type { DeadLetterReason, TaskRecord } from './records.js';
 
 /** A task as events describe it: no body, so listeners cannot leak payloads by accident. */
 export interface TaskSummary {

@@ -1,19 +1,16 @@
-import type { CollectionSpec } from './cache/collections.js';
-import type { ConflictDetector, ConflictStrategy } from './conflict/conflict-types.js';
-import type { MergeInput } from './conflict/merge-json.js';
-import type { RetryPolicy } from './engine/backoff.js';
-import type { FetchLike } from './http/transport.js';
-import type { Clock } from './platform/clock.js';
-import type { ConnectivityMonitor } from './platform/connectivity.js';
-import type { QnoxLocalStore } from './stores/local-store.js';
+import type { CollectionSpec } from '../cache/collections.js';
+import type { CacheStrategy } from '../cache/get-options.js';
+import type { ConflictDetector, ConflictStrategy } from '../conflict/conflict-types.js';
+import type { RetryPolicy } from '../engine/backoff.js';
+import type { FetchLike } from '../http/transport.js';
+import type { MergeInput } from '../model/merge-json.js';
+import type { Clock } from '../platform/clock.js';
+import type { ConnectivityMonitor } from '../platform/connectivity.js';
+import type { QnoxLocalStore } from '../stores/local-store.js';
 
-/** How `get` uses the cache. */
-export type CacheStrategy =
-  | 'networkFirst'
-  | 'cacheFirst'
-  | 'staleWhileRevalidate'
-  | 'cacheOnly'
-  | 'networkOnly';
+export type { CacheStrategy, GetOptions } from '../cache/get-options.js';
+export type { QnoxResponse } from '../model/responses.js';
+export type { MutationOptions } from '../outbox/mutation-options.js';
 
 /** Options of `QnoxSync.create`. Only `baseUrl` is required. */
 export interface QnoxSyncOptions {
@@ -197,96 +194,4 @@ export interface QnoxSyncOptions {
    * @example () => 0.5
    */
   random?: () => number;
-}
-
-/** Per-call options of `get`. */
-export interface GetOptions {
-  /**
-   * The seed's flag: `true` is `strategy: 'cacheFirst'`.
-   * @default false
-   */
-  cacheFirst?: boolean;
-  /**
-   * How to use the cache for this call.
-   * @default the client's `cacheStrategy` ('networkFirst')
-   */
-  strategy?: CacheStrategy;
-  /**
-   * How long this response stays fresh.
-   * @default the client's `cacheTtlMs`
-   */
-  ttlMs?: number;
-  /** Extra request headers. @default {} */
-  headers?: Record<string, string>;
-  /** Timeout of this request. @default the client's `timeoutMs` */
-  timeoutMs?: number;
-}
-
-/** Per-call options of `post`, `put`, `patch` and `delete`. */
-export interface MutationOptions {
-  /**
-   * Writes with the same key are delivered in enqueue order, one at a time.
-   * @default the resource path (or the client's `defaultOrderingKey`)
-   * @example 'orders'
-   */
-  orderingKey?: string;
-  /**
-   * Use your own idempotency key (e.g. one the server handed out). It is sent on every attempt.
-   * @default a random UUID minted at enqueue
-   */
-  idempotencyKey?: string;
-  /** Extra request headers, persisted with the write (never put tokens here). @default {} */
-  headers?: Record<string, string>;
-  /** Timeout of each attempt. @default the client's `timeoutMs` */
-  timeoutMs?: number;
-  /**
-   * Precondition of a PUT/PATCH/DELETE. By default the cached GET's `ETag` goes out as
-   * `If-Match` (or `Last-Modified` as `If-Unmodified-Since`); `false` sends none; a string is sent as is.
-   * @default the cached validator, if any
-   * @example false
-   */
-  ifMatch?: false | string;
-  /**
-   * Conflict strategy of this write. A function lives in memory only: after a restart the
-   * client's `conflictStrategy` applies.
-   * @default the client's `conflictStrategy`
-   * @example 'server-wins'
-   */
-  conflict?: ConflictStrategy;
-  /**
-   * Updates the cached GET of the same URL at enqueue so an offline UI shows the change;
-   * rolled back if the write is dead-lettered or loses to `server-wins`.
-   * @default none
-   * @example (item) => ({ ...(item as object), done: true })
-   */
-  optimistic?: (current: unknown) => unknown;
-  /**
-   * Coalesce this write with the queued one before it (see the client option).
-   * @default the client's `coalesce`
-   */
-  coalesce?: boolean;
-  /**
-   * DELETE only: the id of the queued write that created this resource locally
-   * (e.g. the `post` handle's `id`). While that write was never sent, it is
-   * dropped together with every never-sent write queued for this URL, their
-   * `result`s reject with a `CancelledError`, and the DELETE resolves at once
-   * with a local 204 (`fromCache: true`) without going out. If any of them may
-   * have reached the server, the DELETE is queued as usual.
-   * @default none
-   * @example created.id
-   */
-  cancels?: string;
-}
-
-/** What `get` resolves with. */
-export interface QnoxResponse<T = unknown> {
-  readonly status: number;
-  readonly data: T;
-  readonly headers: Readonly<Record<string, string>>;
-  /** Served from the local cache rather than this call's network answer. */
-  readonly fromCache: boolean;
-  /** The cached entry was past its TTL (or the network failed and this is what we had). */
-  readonly stale: boolean;
-  /** The data includes optimistic changes of writes not yet acknowledged. */
-  readonly pendingWrites: boolean;
 }

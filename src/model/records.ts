@@ -1,4 +1,4 @@
-import { StorageError } from '../errors.js';
+import { StorageError } from './errors.js';
 
 /** Version written into every persisted record; bump it with a migration in {@link decodeTask}. */
 export const RECORD_VERSION = 1;

@@ -1,29 +1,29 @@
-import { CacheReader } from './cache/cache-reader.js';
-import { CacheWrites } from './cache/cache-writes.js';
-import type { ConflictStrategy } from './conflict/conflict-types.js';
-import { coalesced } from './engine/coalesced.js';
-import { linkContexts } from './engine/context-link.js';
-import { Reachability } from './engine/reachability.js';
-import { Settlements } from './engine/settlements.js';
-import { SyncEngine, type SyncReport } from './engine/sync-engine.js';
-import { type DrainedOptions, untilDrained } from './engine/until-drained.js';
-import { CancelledError, storeCall } from './errors.js';
-import { AuthGate } from './http/auth.js';
-import { Transport } from './http/transport.js';
-import { resolveUrl } from './http/url.js';
+import { CacheReader } from '../cache/cache-reader.js';
+import { CacheWrites } from '../cache/cache-writes.js';
+import type { ConflictStrategy } from '../conflict/conflict-types.js';
+import { coalesced } from '../engine/coalesced.js';
+import { linkContexts } from '../engine/context-link.js';
+import { Settlements } from '../engine/settlements.js';
+import { SyncEngine, type SyncReport } from '../engine/sync-engine.js';
+import { type DrainedOptions, untilDrained } from '../engine/until-drained.js';
+import { AuthGate } from '../http/auth.js';
+import { Reachability } from '../http/reachability.js';
+import { Transport } from '../http/transport.js';
+import { resolveUrl } from '../http/url.js';
+import { CancelledError, storeCall } from '../model/errors.js';
+import type { SyncEvent } from '../model/events.js';
+import type { DeadLetterRecord, MutationMethod, TaskRecord } from '../model/records.js';
+import { type MutationHandle, OutboxWriter, type RetryEdit } from '../outbox/outbox-writer.js';
+import type { ChangeChannel } from '../platform/broadcast.js';
+import { defaultConnectivity } from '../platform/connectivity.js';
+import { Emitter, type EventStream, type LiveValue, readOnly } from '../status/subscribable.js';
+import { StatusController, type SyncStatus } from '../status/sync-status.js';
+import { defaultStore } from '../stores/default-store.js';
+import type { ClearOptions, QnoxLocalStore } from '../stores/local-store.js';
 import type { GetOptions, MutationOptions, QnoxResponse, QnoxSyncOptions } from './options.js';
-import { type MutationHandle, OutboxWriter, type RetryEdit } from './outbox/outbox-writer.js';
-import type { DeadLetterRecord, MutationMethod, TaskRecord } from './outbox/records.js';
-import type { ChangeChannel } from './platform/broadcast.js';
-import { defaultConnectivity } from './platform/connectivity.js';
 import { checkGetOptions, type ResolvedOptions, resolveOptions } from './resolve-options.js';
-import type { SyncEvent } from './status/events.js';
-import { Emitter, type ValueStream } from './status/subscribable.js';
-import { StatusController, type SyncStatus } from './status/sync-status.js';
-import { defaultStore } from './stores/default-store.js';
-import type { ClearOptions, QnoxLocalStore } from './stores/local-store.js';
 
-export type { MutationHandle, RetryEdit } from './outbox/outbox-writer.js';
+export type { MutationHandle, RetryEdit } from '../outbox/outbox-writer.js';
 
 /**
  * The offline-first client. Create it with {@link QnoxSync.create}.
@@ -35,10 +35,11 @@ export type { MutationHandle, RetryEdit } from './outbox/outbox-writer.js';
  * await m.result; // the server's answer
  */
 export class QnoxSync {
-  /** Current status, subscribable and async-iterable. */
-  readonly onSyncStatus: ValueStream<SyncStatus>;
-  /** Everything that happens: queued, sent, retry-scheduled, dead-lettered, conflict, auth-required, cache-hit… */
-  readonly events: Emitter<SyncEvent>;
+  /** Current status: `.value`, `.subscribe(fn)`, `for await` (read-only). */
+  readonly onSyncStatus: LiveValue<SyncStatus>;
+  /** Everything that happens (queued, sent, retry-scheduled, dead-lettered, conflict…): `.subscribe(fn)`, `for await` (read-only). */
+  readonly events: EventStream<SyncEvent>;
+  readonly #events: Emitter<SyncEvent>;
 
   readonly #store: QnoxLocalStore;
   readonly #options: ResolvedOptions;
@@ -69,9 +70,10 @@ export class QnoxSync {
     const store = input.store ?? defaultStore();
     this.#store = store;
     this.#status = new StatusController(onListenerError);
-    this.onSyncStatus = this.#status.stream;
+    this.onSyncStatus = readOnly(this.#status.stream);
     const events = new Emitter<SyncEvent>(onListenerError);
-    this.events = events;
+    this.#events = events;
+    this.events = readOnly(events);
     const transport = new Transport({
       fetch: options.fetch,
       clock,
@@ -166,7 +168,7 @@ export class QnoxSync {
   static async create(options: QnoxSyncOptions): Promise<QnoxSync> {
     const sync = new QnoxSync(options);
     sync.#store.onQuarantine?.((report) =>
-      sync.events.emit({
+      sync.#events.emit({
         type: 'quarantined',
         reason: report.reason,
         ...(report.id ? { id: report.id } : {}),
