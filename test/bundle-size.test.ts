@@ -1,65 +1,133 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 /**
- * Size of what a browser app ships: the root entry plus the IndexedDB store,
- * minified and gzipped, tree-shaken from a real import. This guard only stops
- * growth until the redesign's per-entry rows replace it: ~17.09 kB before the
- * hardening of delivery at the edges, ~20.5 kB after it (hop-by-hop redirects,
- * input, header and option validation, typed callback errors, damaged-row
- * decoding, the possibly-delivered mark; see CHANGELOG), 21.46 kB with the
- * marks written ahead a batch per commit (about 0.6 kB, the drain bench's fix)
- * and the cross-context change events (about 0.3 kB, first-use item 2), 22.5 kB
- * with first-use items 4 and 5 (about 1 kB: validators and optimistic rows of
- * list members in the cache's write path, CORS detection with its advice and
- * the no-cors probe, the no-validators warning, retrying a conflict with a
- * strategy; `collection()` itself is tree-shaken away). Raised by exactly
- * that; the redesign's per-entry rows replace this guard.
+ * What a browser app ships, bundled as Vite or Rollup do it (minified, split
+ * into chunks at dynamic imports), gzipped chunk by chunk. `loaded` counts the
+ * entry chunk and what it imports statically (what runs at start); `all`
+ * counts every chunk, the lazily loaded default store included.
+ *
+ * Each row has the redesign's target and a guard: the figure measured when the
+ * row was set. A guard is never raised without an issue saying so; the
+ * targets are met only once the features become plug-ins (see CHANGELOG,
+ * "Known gaps", for what stands between each row and its target).
  */
-const BUDGET_BYTES = 22.55 * 1024;
+const ROWS = [
+  {
+    name: 'QnoxSync + MemoryStore (core), loaded',
+    source:
+      "import { QnoxSync, MemoryStore } from 'SRC/index.ts'; QnoxSync.create({ baseUrl: 'https://a.example', store: new MemoryStore() });",
+    count: 'loaded',
+    targetKb: 7.5,
+    guardKb: 19.65,
+  },
+  {
+    name: 'quick start QnoxSync.create({ baseUrl }), all chunks (IndexedDB lazily)',
+    source:
+      "import { QnoxSync } from 'SRC/index.ts'; QnoxSync.create({ baseUrl: 'https://a.example' });",
+    count: 'all',
+    targetKb: 10,
+    guardKb: 23.65,
+  },
+  {
+    name: 'everything: root + IndexedDB + service worker + React, all chunks',
+    source:
+      "export * from 'SRC/index.ts'; export * from 'SRC/indexeddb.ts'; export * from 'SRC/service-worker.ts'; export * from 'SRC/react.ts';",
+    count: 'all',
+    targetKb: 15,
+    guardKb: 28.2,
+  },
+] as const;
 
-async function gzippedSize(source: string): Promise<number> {
-  return gzipSync(await bundled(source)).length;
+const src = new URL('../src/', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'qnox-bundle-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface Chunk {
+  readonly gz: number;
+  readonly text: string;
+  readonly staticImports: readonly string[];
 }
 
-async function bundled(source: string): Promise<Uint8Array> {
+/** Bundles `source` with code splitting; returns each chunk by file name, and the entry's name. */
+async function bundle(source: string): Promise<{ entry: string; chunks: Map<string, Chunk> }> {
+  const dir = mkdtempSync(join(work, 'b-'));
+  writeFileSync(join(dir, 'entry.ts'), source.replaceAll('SRC/', src));
   const out = await build({
-    stdin: { contents: source, resolveDir: new URL('..', import.meta.url).pathname, loader: 'ts' },
+    entryPoints: [join(dir, 'entry.ts')],
+    outdir: join(dir, 'out'),
     bundle: true,
+    splitting: true,
     minify: true,
     write: false,
+    metafile: true,
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
+    external: ['react'],
   });
-  return out.outputFiles[0]!.contents;
+  const name = (path: string) => path.split('/').pop()!;
+  const chunks = new Map<string, Chunk>();
+  for (const file of out.outputFiles) {
+    const meta = Object.entries(out.metafile.outputs).find(
+      ([p]) => name(p) === name(file.path),
+    )![1];
+    chunks.set(name(file.path), {
+      gz: gzipSync(file.contents).length,
+      text: file.text,
+      staticImports: meta.imports
+        .filter((i) => i.kind === 'import-statement' && !i.external)
+        .map((i) => name(i.path)),
+    });
+  }
+  return { entry: 'entry.js', chunks };
 }
 
-describe('bundle budget', () => {
-  it(`root entry + IndexedDB store stays under ${BUDGET_BYTES / 1024} kB min+gz, and pulls in no Node code`, async () => {
-    const size = await gzippedSize(
-      "import { QnoxSync } from './src/index.ts'; import { IndexedDbStore } from './src/indexeddb.ts'; export { QnoxSync, IndexedDbStore };",
-    );
-    console.log(`root + indexeddb: ${(size / 1024).toFixed(2)} kB min+gz`);
-    expect(size).toBeLessThanOrEqual(BUDGET_BYTES);
+/** The entry chunk and every chunk it imports statically, transitively. */
+function loaded(entry: string, chunks: Map<string, Chunk>): Chunk[] {
+  const seen = new Set<string>([entry]);
+  for (const file of seen) for (const next of chunks.get(file)!.staticImports) seen.add(next);
+  return [...seen].map((file) => chunks.get(file)!);
+}
+
+const kb = (bytes: number) => bytes / 1024;
+
+describe('bundle rows (min+gz)', () => {
+  for (const row of ROWS) {
+    it(`${row.name}: at most ${row.guardKb} kB (target ${row.targetKb} kB)`, async () => {
+      const { entry, chunks } = await bundle(row.source);
+      const counted = row.count === 'loaded' ? loaded(entry, chunks) : [...chunks.values()];
+      const size = kb(counted.reduce((sum, c) => sum + c.gz, 0));
+      console.log(
+        `${row.name}: ${size.toFixed(2)} kB (guard ${row.guardKb}, target ${row.targetKb})`,
+      );
+      expect(size).toBeLessThanOrEqual(row.guardKb);
+    });
+  }
+
+  it('an app that passes its own store loads no IndexedDB code, and no Node code is bundled', async () => {
+    const { entry, chunks } = await bundle(ROWS[0].source);
+    const start = loaded(entry, chunks)
+      .map((c) => c.text)
+      .join('\n');
+    expect(start).not.toContain('IDBKeyRange');
+    const all = [...chunks.values()].map((c) => c.text).join('\n');
+    expect(all).toContain('IDBKeyRange'); // the lazy default is there, in its own chunk
+    expect(all).not.toMatch(/better-sqlite3|node:fs/);
   });
 
   it('collection() costs nothing to an app that does not import it', async () => {
-    const text = (source: string) => bundled(source).then((b) => new TextDecoder().decode(b));
-    expect(await text("export { QnoxSync } from './src/index.ts';")).not.toContain(
+    const text = async (source: string) =>
+      [...(await bundle(source)).chunks.values()].map((c) => c.text).join('\n');
+    expect(await text("export { QnoxSync } from 'SRC/index.ts';")).not.toContain(
       'collections etag',
     );
-    expect(await text("export { QnoxSync, collection } from './src/index.ts';")).toContain(
+    expect(await text("export { QnoxSync, collection } from 'SRC/index.ts';")).toContain(
       'collections etag',
     );
-  });
-
-  it('the service-worker and react entries add little on top of the root', async () => {
-    const root = await gzippedSize("export { QnoxSync } from './src/index.ts';");
-    const withSw = await gzippedSize(
-      "export { QnoxSync } from './src/index.ts'; export * from './src/service-worker.ts';",
-    );
-    expect(withSw - root).toBeLessThan(1024);
   });
 });

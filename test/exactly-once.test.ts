@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { MutationHandle } from '../src/index.js';
 import { closeAfterEach, drainAll, startHarness, until } from './helpers/harness.js';
 import type { Fault } from './helpers/test-server.js';
 
@@ -45,40 +44,7 @@ describe('invariant 2: nothing lost, nothing doubled', () => {
     expect(h.server.streams.get('a')).toEqual([1]);
   });
 
-  it('1,000 writes over 20 ordering keys through 30% random faults: one effect each, in per-key order', async () => {
-    const h = await startHarness({ concurrency: 4, retry: { maxAttempts: 1_000 } });
-    closer.close = h.close;
-    let seed = 42;
-    const random = () => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
-    const kinds: Fault[] = [
-      { kind: 'status', status: 500 },
-      { kind: 'status', status: 502 },
-      { kind: 'status', status: 503 },
-      { kind: 'status', status: 429, retryAfter: '3' },
-      { kind: 'reset' },
-      { kind: 'commit-then-drop' },
-    ];
-    h.server.faultPolicy = (req) => {
-      if (req.method === 'HEAD' || random() >= 0.3) return undefined;
-      return kinds[Math.floor(random() * kinds.length)];
-    };
-    const handles: MutationHandle[] = [];
-    for (let i = 0; i < 1_000; i++)
-      handles.push(await h.sync.post(`/streams/k${i % 20}`, { n: i }));
-    await drainAll(h.sync, h.clock);
-    await Promise.all(handles.map((m) => m.result));
-    expect(h.server.effects.length).toBe(1_000);
-    expect(new Set(h.server.effects.map((e) => e.key)).size).toBe(1_000);
-    for (let k = 0; k < 20; k++) {
-      const expected = Array.from({ length: 50 }, (_, j) => j * 20 + k);
-      expect(h.server.streams.get(`k${k}`)).toEqual(expected);
-    }
-    expect(h.server.requests.length).toBeGreaterThan(1_000);
-    expect(await h.sync.deadLetters()).toEqual([]);
-  });
+  // The 1,000-write fault run lives in delivery-suite.test.ts, over every store.
 
   it('every acknowledged write is applied exactly once for any fault sequence (property)', async () => {
     const h = await startHarness({ retry: { maxAttempts: 100 } });

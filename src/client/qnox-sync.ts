@@ -18,7 +18,7 @@ import type { ChangeChannel } from '../platform/broadcast.js';
 import { defaultConnectivity } from '../platform/connectivity.js';
 import { Emitter, type EventStream, type LiveValue, readOnly } from '../status/subscribable.js';
 import { StatusController, type SyncStatus } from '../status/sync-status.js';
-import { defaultStore } from '../stores/default-store.js';
+import { browserDefaultStore, type DefaultStoreLoader } from '../stores/default-store.js';
 import type { ClearOptions, QnoxLocalStore } from '../stores/local-store.js';
 import type { GetOptions, MutationOptions, QnoxResponse, QnoxSyncOptions } from './options.js';
 import { checkGetOptions, type ResolvedOptions, resolveOptions } from './resolve-options.js';
@@ -59,15 +59,13 @@ export class QnoxSync {
    */
   readonly #refreshSoon = coalesced(() => this.#engine.refresh().then(() => this.#engine.kick()));
 
-  private constructor(input: QnoxSyncOptions) {
-    const options = resolveOptions(input);
+  protected constructor(input: QnoxSyncOptions, options: ResolvedOptions, store: QnoxLocalStore) {
     this.#options = options;
     const { clock, timeoutMs, ttlMs } = options;
     const onListenerError = (error: unknown) =>
       queueMicrotask(() => {
         throw error;
       });
-    const store = input.store ?? defaultStore();
     this.#store = store;
     this.#status = new StatusController(onListenerError);
     this.onSyncStatus = readOnly(this.#status.stream);
@@ -164,9 +162,21 @@ export class QnoxSync {
       });
   }
 
-  /** Validates options, opens the store, reads the backlog's counts and starts draining it. */
-  static async create(options: QnoxSyncOptions): Promise<QnoxSync> {
-    const sync = new QnoxSync(options);
+  /**
+   * Validates options, opens the store (without `store`, the platform's
+   * default, loaded on demand), reads the backlog's counts and starts draining it.
+   */
+  static create(options: QnoxSyncOptions): Promise<QnoxSync> {
+    return QnoxSync.open(options, browserDefaultStore);
+  }
+
+  /** `create` with the entry point's default store (the Node entry passes SQLite). */
+  protected static async open(
+    options: QnoxSyncOptions,
+    loadDefault: DefaultStoreLoader,
+  ): Promise<QnoxSync> {
+    const resolved = resolveOptions(options);
+    const sync = new this(options, resolved, options.store ?? (await loadDefault()));
     sync.#store.onQuarantine?.((report) =>
       sync.#events.emit({
         type: 'quarantined',

@@ -1,4 +1,5 @@
 export { ManualClock } from './manual-clock.js';
+export { MinimalStore } from './minimal-store.js';
 export {
   runStoreConformance,
   type StoreFactory,
