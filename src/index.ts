@@ -7,6 +7,7 @@ export type {
   QnoxResponse,
   QnoxSyncOptions,
 } from './client/options.js';
+export type { PluginResponse, PluginWrite, QnoxPlugin } from './client/plugins.js';
 export { type MutationHandle, QnoxSync, type RetryEdit } from './client/qnox-sync.js';
 export type {
   ConflictContext,

@@ -7,6 +7,7 @@ import type { MergeInput } from '../model/merge-json.js';
 import type { Clock } from '../platform/clock.js';
 import type { ConnectivityMonitor } from '../platform/connectivity.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
+import type { QnoxPlugin } from './plugins.js';
 
 export type { CacheStrategy, GetOptions } from '../cache/get-options.js';
 export type { QnoxResponse } from '../model/responses.js';
@@ -180,6 +181,13 @@ export interface QnoxSyncOptions {
    * @example [collection({ path: '/items', etag: 'version' })]
    */
   collections?: readonly CollectionSpec[];
+  /**
+   * Plug-ins: hooks called before each send, on acknowledgement, after
+   * delivery and after a write is given up on (see {@link QnoxPlugin}).
+   * @default []
+   * @example [{ name: 'trace', beforeSend: (w) => ({ ...w.headers, 'x-trace-id': w.id }) }]
+   */
+  plugins?: readonly QnoxPlugin[];
   /**
    * Merge a write into the last queued, never-sent write of the same resource and ordering key:
    * PATCH after PATCH or PUT (merge patch), PUT replaces, DELETE supersedes. Every caller's

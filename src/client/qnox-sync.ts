@@ -21,6 +21,7 @@ import { StatusController, type SyncStatus } from '../status/sync-status.js';
 import { browserDefaultStore, type DefaultStoreLoader } from '../stores/default-store.js';
 import type { ClearOptions, QnoxLocalStore } from '../stores/local-store.js';
 import type { GetOptions, MutationOptions, QnoxResponse, QnoxSyncOptions } from './options.js';
+import { withPlugins } from './plugins.js';
 import { checkGetOptions, type ResolvedOptions, resolveOptions } from './resolve-options.js';
 
 export type { MutationHandle, RetryEdit } from '../outbox/outbox-writer.js';
@@ -118,16 +119,22 @@ export class QnoxSync {
       pipeline: options.conflictDetector === undefined,
       perCallConflict,
       newId: () => crypto.randomUUID(),
-      beforeSend: (task) => cacheWrites.followIfMatch(task),
-      onAcknowledged: (task, response) => cacheWrites.noteAcknowledged(task, response),
-      onDelivered: (task, response) => {
-        perCallConflict.delete(task.id);
-        return cacheWrites.onDelivered(task, response);
-      },
-      onAbandoned: (task, current) => {
-        perCallConflict.delete(task.id);
-        return cacheWrites.onAbandoned(task, current);
-      },
+      ...withPlugins(
+        {
+          beforeSend: (task) => cacheWrites.followIfMatch(task),
+          onAcknowledged: (task, response) => cacheWrites.noteAcknowledged(task, response),
+          onDelivered: (task, response) => {
+            perCallConflict.delete(task.id);
+            return cacheWrites.onDelivered(task, response);
+          },
+          onAbandoned: (task, current) => {
+            perCallConflict.delete(task.id);
+            return cacheWrites.onAbandoned(task, current);
+          },
+        },
+        options.plugins,
+        (error) => events.emit({ type: 'callback-error', error }),
+      ),
     });
     this.#reader = new CacheReader({
       store,

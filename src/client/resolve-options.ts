@@ -13,6 +13,7 @@ import { ConfigError, guarded } from '../model/errors.js';
 import { type MergeInput, mergeJson } from '../model/merge-json.js';
 import { type Clock, checkDuration, MAX_TIMER_MS, systemClock } from '../platform/clock.js';
 import type { CacheStrategy, GetOptions, QnoxSyncOptions } from './options.js';
+import { checkPlugins, type QnoxPlugin } from './plugins.js';
 
 export const STRATEGIES = new Set<CacheStrategy>([
   'networkFirst',
@@ -43,6 +44,7 @@ export interface ResolvedOptions {
   readonly invalidates: (url: string) => string[];
   readonly coalesce: boolean;
   readonly collections: Collections;
+  readonly plugins: readonly QnoxPlugin[];
 }
 
 export function resolveOptions(options: QnoxSyncOptions): ResolvedOptions {
@@ -84,6 +86,7 @@ export function resolveOptions(options: QnoxSyncOptions): ResolvedOptions {
     invalidates: options.invalidates ? guarded('invalidates', options.invalidates) : collectionOf,
     coalesce: options.coalesce ?? false,
     collections: new Collections(base, options.collections, allowed),
+    plugins: checkPlugins(options.plugins),
   };
 }
 

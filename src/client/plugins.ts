@@ -1,0 +1,136 @@
+import type { CurrentVersion } from '../conflict/conflict-handler.js';
+import type { EngineDeps } from '../engine/engine-deps.js';
+import type { OutcomeDeps } from '../engine/outcomes.js';
+import { checkHeaders } from '../http/headers.js';
+import type { WireResponse } from '../http/transport.js';
+import { bodyData } from '../model/body.js';
+import { CallbackError, ConfigError } from '../model/errors.js';
+import type { TaskSummary } from '../model/events.js';
+import type { TaskRecord } from '../model/records.js';
+
+/** A write as plug-ins see it: what events show of it, with its headers and data. */
+export interface PluginWrite extends TaskSummary {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly data: unknown;
+}
+
+/** The server's answer to a write, as plug-ins see it. */
+export interface PluginResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly data: unknown;
+}
+
+/**
+ * A plug-in: hooks the client calls at fixed points of every write's life,
+ * after its own built-in work at that point (each hook optional). A hook that
+ * throws is reported as a `callback-error` event (`callback: "<name>.<hook>"`)
+ * and changes nothing else: the write goes on, and so do the other plug-ins.
+ *
+ * @example
+ * const traced: QnoxPlugin = {
+ *   name: 'trace',
+ *   beforeSend: (write) => ({ ...write.headers, 'x-trace-id': write.id }),
+ *   delivered: (write, res) => console.log(write.url, res.status),
+ * };
+ * const sync = await QnoxSync.create({ baseUrl, plugins: [traced] });
+ */
+export interface QnoxPlugin {
+  /** Names the plug-in in `callback-error` events. */
+  readonly name: string;
+  /**
+   * Just before each attempt of a write goes out: return the headers it goes
+   * out with (the idempotency key cannot be changed), or nothing to leave them.
+   * Synchronous: it runs on the write's lane. A throw sends the write unchanged.
+   */
+  beforeSend?(write: PluginWrite): Readonly<Record<string, string>> | undefined;
+  /** The moment a 2xx status arrives, before the next write of its key goes out. Synchronous; keep it quick. */
+  acknowledged?(write: PluginWrite, response: PluginResponse): void;
+  /** After a write was delivered and left the outbox. */
+  delivered?(write: PluginWrite, response: PluginResponse): void | Promise<void>;
+  /** After a write was given up on: dead-lettered, or lost to `server-wins`. */
+  abandoned?(write: PluginWrite): void | Promise<void>;
+}
+
+type Hooks = Pick<EngineDeps, 'beforeSend' | 'onAcknowledged'> &
+  Pick<OutcomeDeps, 'onDelivered' | 'onAbandoned'>;
+
+const HOOKS = ['beforeSend', 'acknowledged', 'delivered', 'abandoned'] as const;
+
+/** Checks the `plugins` option: an array of objects with a name and only function hooks. */
+export function checkPlugins(plugins: unknown): readonly QnoxPlugin[] {
+  const list = (plugins ?? []) as QnoxPlugin[];
+  const bad = (p: QnoxPlugin) =>
+    typeof p?.name !== 'string' || HOOKS.some((h) => p[h] && typeof p[h] !== 'function');
+  if (!Array.isArray(list) || list.some(bad))
+    throw new ConfigError('plugins', `must be an array of { name, ${HOOKS.join('?, ')}? }`);
+  return list;
+}
+
+/**
+ * The engine's four hooks: the built-in ones first, then each plug-in's, each
+ * plug-in failing alone (reported through `report`).
+ */
+export function withPlugins(
+  builtIn: Hooks,
+  plugins: readonly QnoxPlugin[],
+  report: (error: CallbackError) => void,
+): Hooks {
+  if (plugins.length === 0) return builtIn;
+  // One plug-in's hook: a throw (or rejection) is reported, and the caller goes on.
+  const guard = (p: QnoxPlugin, hook: string, call: () => unknown): unknown => {
+    const fail = (cause: unknown) => report(new CallbackError(`${p.name}.${hook}`, cause));
+    try {
+      const out = call();
+      return out instanceof Promise ? out.catch(fail) : out;
+    } catch (cause) {
+      fail(cause);
+      return undefined;
+    }
+  };
+  const each = async (hook: (typeof HOOKS)[number], call: (p: QnoxPlugin) => unknown) => {
+    for (const p of plugins) if (p[hook]) await guard(p, hook, () => call(p));
+  };
+  return {
+    beforeSend(task) {
+      let out = builtIn.beforeSend(task);
+      for (const p of plugins) {
+        const headers = p.beforeSend && guard(p, 'beforeSend', () => sendHeaders(p, view(out)));
+        if (headers) out = { ...out, headers: headers as Record<string, string> };
+      }
+      return out;
+    },
+    onAcknowledged(task, response) {
+      builtIn.onAcknowledged(task, response);
+      // Synchronous, in order: the next write of the key leaves right after.
+      for (const p of plugins)
+        if (p.acknowledged)
+          guard(p, 'acknowledged', () => p.acknowledged!(view(task), answer(response)));
+    },
+    async onDelivered(task, response) {
+      await builtIn.onDelivered(task, response);
+      await each('delivered', (p) => p.delivered!(view(task), answer(response)));
+    },
+    async onAbandoned(task, current?: CurrentVersion) {
+      await builtIn.onAbandoned(task, current);
+      await each('abandoned', (p) => p.abandoned!(view(task)));
+    },
+  };
+}
+
+/** The headers a plug-in's `beforeSend` returned, checked; never the idempotency key (sent from the record). */
+function sendHeaders(p: QnoxPlugin, write: PluginWrite): Record<string, string> | undefined {
+  const headers = p.beforeSend!(write);
+  if (!headers) return undefined;
+  const next = checkHeaders(headers, `${p.name}.beforeSend`);
+  for (const name in next) if (/^idempotency-key$/i.test(name)) delete next[name];
+  return next;
+}
+
+function view(task: TaskRecord): PluginWrite {
+  return { ...task, headers: { ...task.headers }, data: bodyData(task.body ?? null) };
+}
+
+function answer(response: WireResponse): PluginResponse {
+  return { ...response, data: bodyData(response.body) };
+}
