@@ -15,7 +15,7 @@ log(`API listening on ${baseUrl}`);
 const sync = await QnoxSync.create({
   baseUrl,
   retry: { baseDelayMs: 250, maxDelayMs: 2_000 },
-  timeoutMs: 2_000,
+  delivery: { timeoutMs: 2_000 },
 });
 // The status also changes in fields not shown here (lastSyncAt, nextRetryAt): print each line once.
 let lastStatus = '';

@@ -1,7 +1,16 @@
 export { type CollectionRule, collection } from './cache/collection.js';
 export type { CollectionSpec, ListedCollection } from './cache/collections.js';
 export type {
+  AuthOptions,
+  CacheOptions,
+  ConflictOptions,
+  DeliveryOptions,
+  OptionGroups,
+  PlatformOptions,
+} from './client/option-groups.js';
+export type {
   CacheStrategy,
+  FlatOptions,
   GetOptions,
   MutationOptions,
   QnoxResponse,

@@ -12,8 +12,11 @@ import { afterAll, describe, expect, it } from 'vitest';
  * counts every chunk, the lazily loaded default store included.
  *
  * Each row has the redesign's target and a guard: the figure measured when the
- * row was set (19.62, 23.64, 28.17 kB), plus 0.42 kB for the public plug-in
- * interface the redesign issue asks for (`client/plugins.ts`). A guard is
+ * row was set (19.62, 23.64, 28.17 kB), plus what the redesign issue asked
+ * for since: 0.42 kB for the public plug-in interface (`client/plugins.ts`)
+ * 0.37 kB for the option groups with their registry (`ungroup`), and 0.17 kB
+ * for the facade's wiring moved to `client/assemble.ts` (qnox-sync.ts was 380
+ * lines), coalescing on stores without `lastTask`, and `quarantined()`. A guard is
  * never raised without an issue saying so; the
  * targets are met only once the features become plug-ins (see CHANGELOG,
  * "Known gaps", for what stands between each row and its target).
@@ -25,7 +28,7 @@ const ROWS = [
       "import { QnoxSync, MemoryStore } from 'SRC/index.ts'; QnoxSync.create({ baseUrl: 'https://a.example', store: new MemoryStore() });",
     count: 'loaded',
     targetKb: 7.5,
-    guardKb: 20.05,
+    guardKb: 20.6,
   },
   {
     name: 'quick start QnoxSync.create({ baseUrl }), all chunks (IndexedDB lazily)',
@@ -33,7 +36,7 @@ const ROWS = [
       "import { QnoxSync } from 'SRC/index.ts'; QnoxSync.create({ baseUrl: 'https://a.example' });",
     count: 'all',
     targetKb: 10,
-    guardKb: 24.05,
+    guardKb: 24.6,
   },
   {
     name: 'everything: root + IndexedDB + service worker + React, all chunks',
@@ -41,7 +44,7 @@ const ROWS = [
       "export * from 'SRC/index.ts'; export * from 'SRC/indexeddb.ts'; export * from 'SRC/service-worker.ts'; export * from 'SRC/react.ts';",
     count: 'all',
     targetKb: 15,
-    guardKb: 28.6,
+    guardKb: 29.15,
   },
 ] as const;
 

@@ -69,6 +69,18 @@ describe('a damaged row stops nothing else', () => {
     expect(h.events.some((e) => e.type === 'quarantined')).toBe(true);
   });
 
+  it('SQLite: a task row that is not JSON is moved to quarantine, and the client lists it', async () => {
+    const h = await onSqlite();
+    const bad = await h.sync.post('/streams/a', { n: 1 });
+    bad.result.catch(() => {});
+    await h.sync.post('/streams/b', { n: 2 });
+    h.raw.prepare('UPDATE qnox_tasks SET record = ? WHERE id = ?').run('{not json', bad.id);
+    h.raw.close();
+    await drainAll(h.sync, h.clock);
+    expect(h.server.streams.get('b')).toEqual([2]);
+    expect((await h.sync.quarantined()).map((q) => q.id)).toEqual([bad.id]);
+  });
+
   it('MemoryStore: a task whose URL or headers were damaged becomes a quarantined dead letter; the rest flows', async () => {
     const store = new MemoryStore();
     const h = await startHarness({ autoSync: false, store });

@@ -128,6 +128,20 @@ describe.each(KINDS)('delivery over $name', (kind) => {
     expect(h.server.streams.get('r')).toEqual([1]);
   });
 
+  it('coalescing merges queued PATCHes into one request (lastTask or, without it, a scan)', async () => {
+    const h = await harness({ delivery: { autoSync: false, coalesce: true } });
+    h.server.editItem('1', { a: 0, b: 0 });
+    const first = await h.sync.patch('/items/1', { a: 1 });
+    const second = await h.sync.patch('/items/1', { b: 2 });
+    expect(second.id).toBe(first.id);
+    expect(await h.sync.pendingCount()).toBe(1);
+    await drainAll(h.sync, h.clock);
+    expect(h.server.requestsTo('PATCH', '/items/1')).toHaveLength(1);
+    await expect(first.result).resolves.toMatchObject({ status: 200 });
+    await expect(second.result).resolves.toMatchObject({ status: 200 });
+    expect(h.server.items.get('1')?.value).toEqual({ a: 1, b: 2 });
+  });
+
   it('an edit behind the client’s back is a conflict, parked', async () => {
     const h = await harness();
     h.server.editItem('1', { qty: 1 });

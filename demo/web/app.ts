@@ -24,11 +24,13 @@ const $ = (id: string) => document.getElementById(id) as HTMLElement;
 const sync = await QnoxSync.create({
   baseUrl: `${location.origin}/api`,
   retry: { baseDelayMs: 500, maxDelayMs: 10_000 },
-  timeoutMs: 5_000,
-  conflictStrategy: 'park',
-  autoSync: new URLSearchParams(location.search).get('autosync') !== '0',
+  delivery: {
+    timeoutMs: 5_000,
+    autoSync: new URLSearchParams(location.search).get('autosync') !== '0',
+  },
+  conflicts: { strategy: 'park' },
   // Each row of GET /items carries its ETag: a +1 on a fresh page is made against it.
-  collections: [collection({ path: '/items', etag: 'etag' })],
+  cache: { collections: [collection({ path: '/items', etag: 'etag' })] },
 });
 (window as unknown as { qnox: QnoxSync }).qnox = sync;
 

@@ -52,9 +52,8 @@ handleBackgroundSync(() => {
   client ??= QnoxSync.create({
     baseUrl: `${scope.location.origin}/api`,
     // The worker sends only when the browser wakes it (sync, periodicsync, activate, message).
-    autoSync: false,
+    delivery: { autoSync: false, timeoutMs: 5_000 },
     retry: { baseDelayMs: 500, maxDelayMs: 10_000 },
-    timeoutMs: 5_000,
   });
   return client;
 });

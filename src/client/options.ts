@@ -7,14 +7,20 @@ import type { MergeInput } from '../model/merge-json.js';
 import type { Clock } from '../platform/clock.js';
 import type { ConnectivityMonitor } from '../platform/connectivity.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
+import type { OptionGroups } from './option-groups.js';
 import type { QnoxPlugin } from './plugins.js';
 
 export type { CacheStrategy, GetOptions } from '../cache/get-options.js';
 export type { QnoxResponse } from '../model/responses.js';
 export type { MutationOptions } from '../outbox/mutation-options.js';
 
-/** Options of `QnoxSync.create`. Only `baseUrl` is required. */
-export interface QnoxSyncOptions {
+/**
+ * The flat option names: `baseUrl`, `store`, `fetch`, `retry`, `plugins`,
+ * `allowedOrigins` and the seed's `authTokenProvider` / `refreshToken`, plus
+ * the earlier flat names of what now lives in a group (deprecated; each still
+ * works, and the group's name wins when both are given).
+ */
+export interface FlatOptions {
   /**
    * Absolute http(s) URL every relative path is joined to. Its origin is the
    * only one requests may go to, unless listed in `allowedOrigins`.
@@ -59,18 +65,21 @@ export interface QnoxSyncOptions {
    * How many ordering keys deliver in parallel. Writes sharing a key always go one at a time.
    * @default 4
    * @example 1 // strictly one write at a time, across keys too
+   * @deprecated use `delivery.concurrency`
    */
   concurrency?: number;
   /**
    * Per-request timeout; a write that times out is retried with the same `Idempotency-Key`.
    * @default 30000
    * @example 10_000
+   * @deprecated use `delivery.timeoutMs`
    */
   timeoutMs?: number;
   /**
    * Default time a cached GET stays fresh.
    * @default 300000 (5 minutes)
    * @example 60_000
+   * @deprecated use `cache.ttlMs`
    */
   cacheTtlMs?: number;
   /**
@@ -78,12 +87,14 @@ export interface QnoxSyncOptions {
    * `purgeExpiredCache` deletes entries older than that.
    * @default 604800000 (7 days)
    * @example 86_400_000
+   * @deprecated use `cache.maxStaleMs`
    */
   maxStaleMs?: number;
   /**
    * Default strategy of `get`.
    * @default 'networkFirst'
    * @example 'staleWhileRevalidate'
+   * @deprecated use `cache.strategy`
    */
   cacheStrategy?: CacheStrategy;
   /**
@@ -91,6 +102,7 @@ export interface QnoxSyncOptions {
    * responses. A function is called on every read and write.
    * @default '' (one shared scope)
    * @example () => currentUser.id
+   * @deprecated use `cache.scope`
    */
   cacheScope?: string | (() => string);
   /**
@@ -104,6 +116,7 @@ export interface QnoxSyncOptions {
    * (`/orders/7`); any other string puts every write in that one queue.
    * @default 'path'
    * @example 'global' // one strict FIFO for everything
+   * @deprecated use `delivery.orderingKey`
    */
   defaultOrderingKey?: 'path' | (string & {});
   /**
@@ -111,6 +124,7 @@ export interface QnoxSyncOptions {
    * With `false` only `sync()` sends.
    * @default true
    * @example false
+   * @deprecated use `delivery.autoSync`
    */
   autoSync?: boolean;
   /**
@@ -118,18 +132,21 @@ export interface QnoxSyncOptions {
    * Any HTTP answer counts as reachable.
    * @default baseUrl
    * @example 'https://api.example.com/health'
+   * @deprecated use `platform.probeUrl`
    */
   probeUrl?: string;
   /**
    * Network status from the platform.
    * @default `navigator.onLine` and `online`/`offline` events where present, else always online
    * @example manualConnectivity(true)
+   * @deprecated use `platform.connectivity`
    */
   connectivity?: ConnectivityMonitor;
   /**
    * Source of time and timers. Replace it in tests to run hours of backoff instantly.
    * @default systemClock
    * @example new ManualClock() // from 'qnox-offline-sync/testing'
+   * @deprecated use `platform.clock`
    */
   clock?: Clock;
   /**
@@ -137,30 +154,35 @@ export interface QnoxSyncOptions {
    * `'park'` keeps it in the dead letters (reason `conflict`) for the user to decide.
    * @default 'park'
    * @example 'merge'
+   * @deprecated use `conflicts.strategy`
    */
   conflictStrategy?: ConflictStrategy;
   /**
    * Flags a conflict the status does not show, e.g. a version field in a 200 body.
    * @default none
    * @example (res) => res.status === 200 && (res.data as { stale?: boolean }).stale === true
+   * @deprecated use `conflicts.detect`
    */
   conflictDetector?: ConflictDetector;
   /**
    * The three-way merge used by the `'merge'` strategy.
    * @default mergeJson with `mergeTieBreaker`
    * @example ({ base, local, server }) => ({ ...server, ...local })
+   * @deprecated use `conflicts.merge`
    */
   merge?: (input: MergeInput) => unknown;
   /**
    * Who wins the default merge where both sides changed the same value.
    * @default 'local'
    * @example 'server'
+   * @deprecated use `conflicts.tieBreaker`
    */
   mergeTieBreaker?: 'local' | 'server';
   /**
    * How many times one write's conflict is resolved and re-sent before it is parked.
    * @default 3
    * @example 5
+   * @deprecated use `conflicts.maxRounds`
    */
   maxConflictRounds?: number;
   /**
@@ -168,6 +190,7 @@ export interface QnoxSyncOptions {
    * updated from the response when it carries an ETag and a body).
    * @default the collection: a write to `/items/7` makes `/items` stale
    * @example (url) => [url.replace(/\/\d+$/, ''), `${new URL(url).origin}/dashboard`]
+   * @deprecated use `cache.invalidates`
    */
   invalidates?: (url: string) => string[];
   /**
@@ -179,6 +202,7 @@ export interface QnoxSyncOptions {
    * whatever the server has (last writer wins).
    * @default none
    * @example [collection({ path: '/items', etag: 'version' })]
+   * @deprecated use `cache.collections`
    */
   collections?: readonly CollectionSpec[];
   /**
@@ -194,12 +218,17 @@ export interface QnoxSyncOptions {
    * `result` settles with the combined write's answer.
    * @default false
    * @example true
+   * @deprecated use `delivery.coalesce`
    */
   coalesce?: boolean;
   /**
    * Source of randomness for backoff jitter, in [0, 1).
    * @default Math.random
    * @example () => 0.5
+   * @deprecated use `platform.random`
    */
   random?: () => number;
 }
+
+/** Options of `QnoxSync.create`. Only `baseUrl` is required. */
+export interface QnoxSyncOptions extends FlatOptions, OptionGroups {}

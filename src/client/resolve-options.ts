@@ -12,7 +12,8 @@ import { parseBaseUrl, resolveUrl } from '../http/url.js';
 import { ConfigError, guarded } from '../model/errors.js';
 import { type MergeInput, mergeJson } from '../model/merge-json.js';
 import { type Clock, checkDuration, MAX_TIMER_MS, systemClock } from '../platform/clock.js';
-import type { CacheStrategy, GetOptions, QnoxSyncOptions } from './options.js';
+import { GROUPS } from './option-groups.js';
+import type { CacheStrategy, FlatOptions, GetOptions, QnoxSyncOptions } from './options.js';
 import { checkPlugins, type QnoxPlugin } from './plugins.js';
 
 export const STRATEGIES = new Set<CacheStrategy>([
@@ -22,6 +23,52 @@ export const STRATEGIES = new Set<CacheStrategy>([
   'cacheOnly',
   'networkOnly',
 ]);
+
+/** The options that belong to no group. */
+const UNGROUPED = ['baseUrl', 'store', 'fetch', 'retry', 'plugins', 'allowedOrigins'] as const;
+type FlatName = {
+  [G in keyof typeof GROUPS]: (typeof GROUPS)[G][keyof (typeof GROUPS)[G]];
+}[keyof typeof GROUPS];
+type Known = (typeof UNGROUPED)[number] | keyof typeof GROUPS | FlatName;
+/** Compile-time registry check: every option has a place here, and every place is an option. */
+const complete: [
+  Exclude<keyof QnoxSyncOptions, Known>,
+  Exclude<Known, keyof QnoxSyncOptions>,
+] extends [never, never]
+  ? true
+  : never = true;
+const KNOWN = new Set<string>([
+  ...UNGROUPED,
+  ...Object.keys(GROUPS),
+  ...Object.values(GROUPS).flatMap((fields) => Object.values(fields)),
+]);
+
+/**
+ * The options with every group's fields under their flat names (a group's
+ * field wins over the flat name); an unknown option, in a group or not, is a
+ * `ConfigError` naming it (a typo never silently falls back to a default).
+ */
+export function ungroup(input: QnoxSyncOptions): FlatOptions {
+  if (typeof input !== 'object' || input === null)
+    throw new ConfigError('options', 'an options object is required');
+  const flat: Record<string, unknown> = { ...input };
+  for (const key of Object.keys(input))
+    if (!KNOWN.has(key) || !complete) throw new ConfigError(key, 'is not an option of create()');
+  for (const [group, fields] of Object.entries(GROUPS)) {
+    const given = (input as unknown as Record<string, unknown>)[group];
+    delete flat[group];
+    if (given === undefined) continue;
+    if (typeof given !== 'object' || given === null)
+      throw new ConfigError(group, `must be an object of ${Object.keys(fields).join(', ')}`);
+    for (const [field, value] of Object.entries(given)) {
+      const name = (fields as Record<string, string>)[field];
+      if (name === undefined)
+        throw new ConfigError(`${group}.${field}`, 'is not an option of create()');
+      if (value !== undefined) flat[name] = value;
+    }
+  }
+  return flat as unknown as FlatOptions;
+}
 
 /** Every option with its default applied, validated once at `create`. */
 export interface ResolvedOptions {
@@ -47,7 +94,7 @@ export interface ResolvedOptions {
   readonly plugins: readonly QnoxPlugin[];
 }
 
-export function resolveOptions(options: QnoxSyncOptions): ResolvedOptions {
+export function resolveOptions(options: FlatOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null)
     throw new ConfigError('options', 'an options object is required');
   checkShapes(options);
@@ -151,7 +198,7 @@ const FUNCTIONS = [
   'random',
 ] as const;
 
-function checkShapes(options: QnoxSyncOptions): void {
+function checkShapes(options: FlatOptions): void {
   const bag = options as unknown as Record<string, unknown>;
   for (const [option, methods] of Object.entries(SHAPES)) {
     const value = bag[option] as Record<string, unknown> | undefined;

@@ -2,7 +2,7 @@ import { AuthError, isQnoxError } from '../model/errors.js';
 import { isHeaderValue } from './headers.js';
 
 /** The auth part of the options, as the engine needs it. */
-export interface AuthOptions {
+export interface AuthCallbacks {
   readonly authTokenProvider?:
     | (() => string | null | undefined | Promise<string | null | undefined>)
     | undefined;
@@ -18,7 +18,7 @@ export class AuthGate {
   #generation = 0;
   #refreshing: Promise<boolean> | undefined;
 
-  constructor(private readonly options: AuthOptions) {}
+  constructor(private readonly options: AuthCallbacks) {}
 
   get generation(): number {
     return this.#generation;

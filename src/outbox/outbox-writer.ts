@@ -107,7 +107,7 @@ export class OutboxWriter {
     };
     if (typeof options.conflict === 'function')
       this.deps.perCallConflict.set(record.id, options.conflict);
-    if ((options.coalesce ?? this.deps.options.coalesce) && this.deps.store.lastTask) {
+    if (options.coalesce ?? this.deps.options.coalesce) {
       const merged = await this.#coalesce(record);
       if (merged) return merged;
     }
@@ -161,7 +161,7 @@ export class OutboxWriter {
   }
 
   async #coalesce(record: NewTaskRecord): Promise<MutationHandle | undefined> {
-    const last = this.deps.engine.asQueued(await this.deps.store.lastTask!(record.orderingKey));
+    const last = this.deps.engine.asQueued(await lastOfKey(this.deps.store, record.orderingKey));
     const plan = last && coalesce(last, record);
     if (!last || !plan) return undefined;
     if (plan.kind === 'merge') {
@@ -231,4 +231,14 @@ function isReadable(task: TaskRecord): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The last queued task of an ordering key: the store's `lastTask` accelerator,
+ * or, for a store without it, a scan of the queue (slower, same answer).
+ */
+async function lastOfKey(store: QnoxLocalStore, key: string): Promise<TaskRecord | undefined> {
+  if (store.lastTask) return store.lastTask(key);
+  const queued = await store.listTasks(await store.pendingCount());
+  return queued.filter((t) => t.orderingKey === key).at(-1);
 }

@@ -1,0 +1,150 @@
+import { CacheReader } from '../cache/cache-reader.js';
+import { CacheWrites } from '../cache/cache-writes.js';
+import type { ConflictStrategy } from '../conflict/conflict-types.js';
+import { coalesced } from '../engine/coalesced.js';
+import { linkContexts } from '../engine/context-link.js';
+import { Settlements } from '../engine/settlements.js';
+import { SyncEngine } from '../engine/sync-engine.js';
+import { AuthGate } from '../http/auth.js';
+import { Reachability } from '../http/reachability.js';
+import { Transport } from '../http/transport.js';
+import type { SyncEvent } from '../model/events.js';
+import { OutboxWriter } from '../outbox/outbox-writer.js';
+import type { ChangeChannel } from '../platform/broadcast.js';
+import { defaultConnectivity } from '../platform/connectivity.js';
+import { Emitter } from '../status/subscribable.js';
+import { StatusController } from '../status/sync-status.js';
+import type { QnoxLocalStore } from '../stores/local-store.js';
+import type { FlatOptions } from './options.js';
+import { withPlugins } from './plugins.js';
+import type { ResolvedOptions } from './resolve-options.js';
+
+/** The parts a client is made of, wired together. */
+export type Parts = ReturnType<typeof assemble>;
+
+/**
+ * Builds and wires the client's parts: status and events, transport and
+ * reachability, the cache's write side, the engine with the built-in hooks
+ * and the plug-ins', the cache reader, the outbox writer, and the link to
+ * other contexts on the same store.
+ */
+export function assemble(input: FlatOptions, options: ResolvedOptions, store: QnoxLocalStore) {
+  const { clock, timeoutMs, ttlMs } = options;
+  const onListenerError = (error: unknown) =>
+    queueMicrotask(() => {
+      throw error;
+    });
+  const status = new StatusController(onListenerError);
+  const events = new Emitter<SyncEvent>(onListenerError);
+  const settlements = new Settlements();
+  let channel: ChangeChannel | undefined;
+  const transport = new Transport({
+    fetch: options.fetch,
+    clock,
+    auth: new AuthGate(input),
+    allowedOrigins: options.allowed,
+  });
+  let wasOnline = true;
+  const reachability = new Reachability({
+    monitor: input.connectivity ?? defaultConnectivity(),
+    clock,
+    probe: () => transport.reach(options.probeUrl, timeoutMs),
+    probeDelayMs: options.retry.baseDelayMs,
+    probeMaxDelayMs: Math.min(options.retry.maxDelayMs, 30_000),
+    onChange: ({ online, checking }) => {
+      status.update({ online, checking });
+      if (online === wasOnline) return;
+      wasOnline = online;
+      if (online) events.emit({ type: 'online' });
+      if (online) engine.kick();
+    },
+  });
+  const cacheWrites = new CacheWrites({
+    store,
+    clock,
+    scope: options.scope,
+    ttlMs,
+    invalidate: options.invalidates,
+    collections: options.collections,
+    onChanged: (url) => events.emit({ type: 'cache-updated', url, remote: false }),
+  });
+  const perCallConflict = new Map<string, ConflictStrategy>();
+  const engine: SyncEngine = new SyncEngine({
+    ...options,
+    store,
+    transport,
+    status,
+    events,
+    reachability: reachability,
+    settlements,
+    random: input.random ?? Math.random,
+    autoSync: input.autoSync ?? true,
+    // A detector may turn a delivered write into a conflict and re-send it: keep strict lanes then.
+    pipeline: options.conflictDetector === undefined,
+    perCallConflict,
+    newId: () => crypto.randomUUID(),
+    ...withPlugins(
+      {
+        beforeSend: (task) => cacheWrites.followIfMatch(task),
+        onAcknowledged: (task, response) => cacheWrites.noteAcknowledged(task, response),
+        onDelivered: (task, response) => {
+          perCallConflict.delete(task.id);
+          return cacheWrites.onDelivered(task, response);
+        },
+        onAbandoned: (task, current) => {
+          perCallConflict.delete(task.id);
+          return cacheWrites.onAbandoned(task, current);
+        },
+      },
+      options.plugins,
+      (error) => events.emit({ type: 'callback-error', error }),
+    ),
+  });
+  const reader = new CacheReader({
+    store,
+    transport,
+    clock,
+    events,
+    reachability: reachability,
+    scope: options.scope,
+    ttlMs,
+    timeoutMs,
+    strategy: options.strategy,
+  });
+  const writer = new OutboxWriter({
+    store,
+    engine,
+    settlements,
+    status,
+    events,
+    cacheWrites,
+    options,
+    defaultOrderingKey: input.defaultOrderingKey ?? 'path',
+    perCallConflict,
+    onQueued: () => channel?.post({ t: 'changed' }),
+  });
+  wasOnline = reachability.online;
+  status.update({ online: wasOnline });
+  // Re-reads the counts and kicks the drain, one pass at a time: a drain elsewhere sends a
+  // message per write and each pass reads the store, so messages during a pass share the next.
+  const refreshSoon = coalesced(() => engine.refresh().then(() => engine.kick()));
+  if (store.shareKey)
+    channel = linkContexts(`qnox:${store.shareKey}`, {
+      settlements,
+      events,
+      refresh: () => refreshSoon(),
+    });
+  return {
+    store,
+    options,
+    status,
+    events,
+    transport,
+    reachability,
+    engine,
+    reader,
+    writer,
+    settlements,
+    channel: () => channel,
+  };
+}
