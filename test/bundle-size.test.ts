@@ -16,7 +16,9 @@ import { afterAll, describe, expect, it } from 'vitest';
  * for since: 0.42 kB for the public plug-in interface (`client/plugins.ts`)
  * 0.37 kB for the option groups with their registry (`ungroup`), and 0.17 kB
  * for the facade's wiring moved to `client/assemble.ts` (qnox-sync.ts was 380
- * lines), coalescing on stores without `lastTask`, and `quarantined()`. A guard is
+ * lines), coalescing on stores without `lastTask`, and `quarantined()`, and
+ * 0.08 kB for names that say what they are (`channelName`, `tasksAfter`,
+ * `counts` are property names a minifier keeps). A guard is
  * never raised without an issue saying so; the
  * targets are met only once the features become plug-ins (see CHANGELOG,
  * "Known gaps", for what stands between each row and its target).
@@ -28,7 +30,7 @@ const ROWS = [
       "import { QnoxSync, MemoryStore } from 'SRC/index.ts'; QnoxSync.create({ baseUrl: 'https://a.example', store: new MemoryStore() });",
     count: 'loaded',
     targetKb: 7.5,
-    guardKb: 20.6,
+    guardKb: 20.7,
   },
   {
     name: 'quick start QnoxSync.create({ baseUrl }), all chunks (IndexedDB lazily)',
@@ -36,7 +38,7 @@ const ROWS = [
       "import { QnoxSync } from 'SRC/index.ts'; QnoxSync.create({ baseUrl: 'https://a.example' });",
     count: 'all',
     targetKb: 10,
-    guardKb: 24.6,
+    guardKb: 24.7,
   },
   {
     name: 'everything: root + IndexedDB + service worker + React, all chunks',
@@ -44,7 +46,7 @@ const ROWS = [
       "export * from 'SRC/index.ts'; export * from 'SRC/indexeddb.ts'; export * from 'SRC/service-worker.ts'; export * from 'SRC/react.ts';",
     count: 'all',
     targetKb: 15,
-    guardKb: 29.15,
+    guardKb: 29.2,
   },
 ] as const;
 

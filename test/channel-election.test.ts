@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChannelElection } from '../src/stores/indexeddb/channel-election.js';
+import { ChannelElection } from '../src/platform/channel-election.js';
+import { ManualClock } from '../src/testing/index.js';
 
-// Real BroadcastChannels and real (short) timers: an election is about time passing between contexts.
+// Real BroadcastChannels (messages take a real tick between contexts), time on a manual clock.
 let opened: ChannelElection[] = [];
 let n = 0;
 afterEach(() => {
@@ -9,45 +10,70 @@ afterEach(() => {
   opened = [];
 });
 
-function contexts(count: number): ChannelElection[] {
+function contexts(count: number, clock: ManualClock): ChannelElection[] {
   const name = `election-${++n}`;
-  const made = Array.from({ length: count }, () => new ChannelElection(new BroadcastChannel(name)));
+  const made = Array.from(
+    { length: count },
+    () => new ChannelElection(new BroadcastChannel(name), clock),
+  );
   opened.push(...made);
   return made;
 }
 
+/** Lets the channel deliver what was posted (a real message tick), then moves time on. */
+async function pass(clock: ManualClock, ms: number): Promise<void> {
+  for (let step = 0; step < ms; step += 100) {
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.advance(Math.min(100, ms - step));
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Every context claims at once; resolves with who won, once the claim window passed. */
+async function claimAll(all: ChannelElection[], clock: ManualClock): Promise<boolean[]> {
+  const won = Promise.all(all.map((e) => e.acquire()));
+  await pass(clock, 300);
+  return won;
+}
+
 describe('BroadcastChannel election (where Web Locks are missing)', () => {
   it('contexts claiming together elect exactly one leader; the others keep losing while it leads', async () => {
-    const all = contexts(4);
-    const won = await Promise.all(all.map((e) => e.acquire()));
+    const clock = new ManualClock();
+    const all = contexts(4, clock);
+    const won = await claimAll(all, clock);
     expect(won.filter(Boolean)).toHaveLength(1);
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
-    const again = await Promise.all(all.map((e) => e.acquire()));
-    expect(again).toEqual(won);
+    // Ten seconds on: the leader's heartbeat keeps the lease of the others' view alive.
+    await pass(clock, 10_000);
+    expect(await claimAll(all, clock)).toEqual(won);
   });
 
   it('a leader that says goodbye hands over at once', async () => {
-    const all = contexts(3);
-    const won = await Promise.all(all.map((e) => e.acquire()));
+    const clock = new ManualClock();
+    const all = contexts(3, clock);
+    const won = await claimAll(all, clock);
     const leader = all[won.indexOf(true)]!;
     leader.release();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await pass(clock, 0);
     const rest = all.filter((e) => e !== leader);
-    const next = await Promise.all(rest.map((e) => e.acquire()));
+    const next = await claimAll(rest, clock);
     expect(next.filter(Boolean)).toHaveLength(1);
-    expect(await leader.acquire()).toBe(false);
+    expect(await claimAll([leader], clock)).toEqual([false]);
   });
 
-  it('a leader that goes quiet (frozen, crashed) loses its lease within seconds', async () => {
-    const all = contexts(2);
-    const won = await Promise.all(all.map((e) => e.acquire()));
+  it('a leader that goes quiet (frozen, crashed) loses its lease after five seconds, not before', async () => {
+    const clock = new ManualClock();
+    const all = contexts(2, clock);
+    const won = await claimAll(all, clock);
     const leader = all[won.indexOf(true)]!;
     const other = all[won.indexOf(false)]!;
     // Silenced without a goodbye, as a frozen or killed context is.
     (leader as unknown as { channel: BroadcastChannel }).channel.close();
     (leader as unknown as { release(): void }).release();
-    expect(await other.acquire()).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 5_200));
-    expect(await other.acquire()).toBe(true);
+    expect(await claimAll([other], clock)).toEqual([false]);
+    await pass(clock, 4_000);
+    expect(await claimAll([other], clock)).toEqual([false]);
+    await pass(clock, 1_200);
+    expect(await claimAll([other], clock)).toEqual([true]);
   });
 });

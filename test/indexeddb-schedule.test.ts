@@ -81,7 +81,7 @@ describe('IndexedDbStore schedules under two interleaved tabs', () => {
               await model.enqueue(task);
             } else if (step.kind === 'read') {
               for (const head of await store.dueTasks({ now, limit: 10 }))
-                await store.nextInKey(head.orderingKey, head.seq, 32);
+                await store.tasksAfter(head.orderingKey, head.seq, 32);
             } else if (step.kind === 'removeHead' || step.kind === 'removeAny') {
               const pool =
                 step.kind === 'removeHead'

@@ -103,7 +103,7 @@ describe('IndexedDbStore', () => {
       Array.from({ length: db.objectStoreNames.length }, (_, i) =>
         db.objectStoreNames.item(i),
       ).sort(),
-    ).toEqual(['cache', 'dead', 'heads', 'meta', 'quarantine', 'tally', 'tasks'].sort());
+    ).toEqual(['cache', 'dead', 'heads', 'meta', 'quarantine', 'removals', 'tasks'].sort());
     db.close();
     await new Promise<void>((resolve) => {
       const req = idb.open('versions', 2);
@@ -128,7 +128,7 @@ describe('IndexedDbStore', () => {
 
     // As a drain does: the head, then the tasks behind it, then the head's removal.
     expect((await tab.dueTasks({ now: 100, limit: 5 })).map((t) => t.id)).toEqual([a1.id]);
-    await tab.nextInKey('a', a1.seq, 16);
+    await tab.tasksAfter('a', a1.seq, 16);
     await tab.removeTask(a1.id);
     expect(await tab.nextDueAt()).toBe(0);
     expect((await other.dueTasks({ now: 100, limit: 5 })).map((t) => t.id)).toEqual([a2.id]);
@@ -150,7 +150,7 @@ describe('IndexedDbStore', () => {
     const r = await old.enqueue(sampleTask({ orderingKey: 'k', nextAttemptAt: 1, createdAt: 1 }));
     // The old sender read h and the task behind it, then lost the lock.
     await old.dueTasks({ now: 10, limit: 5 });
-    await old.nextInKey('k', h.seq, 32);
+    await old.tasksAfter('k', h.seq, 32);
     // The new sender delivered h again, and r failed and backs off until 500.
     await next.dueTasks({ now: 10, limit: 5 });
     await next.removeTask(h.id);
@@ -165,7 +165,7 @@ describe('IndexedDbStore', () => {
   });
 
   it('counts queued tasks without walking them: a task removed by two tabs, or twice at once, counts once', async () => {
-    const [tab, other] = twoTabs('tally');
+    const [tab, other] = twoTabs('removals');
     const tasks: TaskRecord[] = [];
     for (let i = 0; i < 4; i++)
       tasks.push(
@@ -174,7 +174,7 @@ describe('IndexedDbStore', () => {
     const [t1, t2, t3] = tasks as [TaskRecord, TaskRecord, TaskRecord];
     // `tab` knows t1..t4 from its reads; `other` removes t2 behind its back.
     await tab.dueTasks({ now: 10, limit: 5 });
-    await tab.nextInKey('k', t1.seq, 32);
+    await tab.tasksAfter('k', t1.seq, 32);
     await other.removeTask(t2.id);
     await tab.removeTask(t2.id);
     expect(await tab.pendingCount()).toBe(3);
@@ -205,7 +205,7 @@ describe('IndexedDbStore', () => {
       new Promise<number>((resolve) => {
         const req = idb.open('fold');
         req.onsuccess = () => {
-          const count = req.result.transaction('tally').objectStore('tally').count();
+          const count = req.result.transaction('removals').objectStore('removals').count();
           count.onsuccess = () => {
             req.result.close();
             resolve(count.result);

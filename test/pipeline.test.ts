@@ -14,7 +14,7 @@ async function pipelined(options: Parameters<typeof startHarness>[0] = {}) {
   return h;
 }
 
-describe('pipelined drain (stores with nextInKey)', () => {
+describe('pipelined drain (stores with tasksAfter)', () => {
   it('delivers a long key in order, once each, with the store empty at the end', async () => {
     const h = await pipelined();
     for (let n = 0; n < 60; n++) await h.sync.post('/streams/long', { n });
@@ -24,7 +24,7 @@ describe('pipelined drain (stores with nextInKey)', () => {
     expect(await h.sync.pendingCount()).toBe(0);
   });
 
-  it('a write coalesced after the lane read it ahead goes out as merged, never as read', async () => {
+  it('a write serialPasses after the lane read it ahead goes out as merged, never as read', async () => {
     const h = await pipelined({ coalesce: true });
     h.server.editItem('1', { title: 'base', qty: 1 });
     await h.sync.get('/items/1');
@@ -87,7 +87,7 @@ describe('a drain that loses its lock (another context took over)', () => {
   it('the encrypted wrapper keeps the wrapped store’s drain lock and share key', async () => {
     const inner = new IndexedDbStore({ name: 'wrapped', indexedDB: new IDBFactory(), IDBKeyRange });
     const wrapped = encryptedStore(inner, { passphrase: 'p', iterations: 1_000 });
-    expect(wrapped.shareKey).toBe(inner.shareKey);
+    expect(wrapped.channelName).toBe(inner.channelName);
     expect(typeof wrapped.acquireDrainLock).toBe('function');
     expect(wrapped.holdsDrainLock?.()).toBe(true);
   });

@@ -42,7 +42,7 @@ async function client(server: TestServer, store: QnoxLocalStore, clock: ManualCl
 }
 
 describe.each(Object.entries(stores))('"may have reached the server" on %s', (_name, make) => {
-  it('a write whose connection dropped after the server applied it is never coalesced into', async () => {
+  it('a write whose connection dropped after the server applied it is never serialPasses into', async () => {
     const open = make();
     const server = new TestServer();
     await server.start();

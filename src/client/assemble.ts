@@ -1,10 +1,10 @@
 import { CacheReader } from '../cache/cache-reader.js';
 import { CacheWrites } from '../cache/cache-writes.js';
 import type { ConflictStrategy } from '../conflict/conflict-types.js';
-import { coalesced } from '../engine/coalesced.js';
 import { linkContexts } from '../engine/context-link.js';
-import { Settlements } from '../engine/settlements.js';
+import { serialPasses } from '../engine/serial-passes.js';
 import { SyncEngine } from '../engine/sync-engine.js';
+import { WriteResults } from '../engine/write-results.js';
 import { AuthGate } from '../http/auth.js';
 import { Reachability } from '../http/reachability.js';
 import { Transport } from '../http/transport.js';
@@ -36,7 +36,7 @@ export function assemble(input: FlatOptions, options: ResolvedOptions, store: Qn
     });
   const status = new StatusController(onListenerError);
   const events = new Emitter<SyncEvent>(onListenerError);
-  const settlements = new Settlements();
+  const settlements = new WriteResults();
   let channel: ChangeChannel | undefined;
   const transport = new Transport({
     fetch: options.fetch,
@@ -127,9 +127,9 @@ export function assemble(input: FlatOptions, options: ResolvedOptions, store: Qn
   status.update({ online: wasOnline });
   // Re-reads the counts and kicks the drain, one pass at a time: a drain elsewhere sends a
   // message per write and each pass reads the store, so messages during a pass share the next.
-  const refreshSoon = coalesced(() => engine.refresh().then(() => engine.kick()));
-  if (store.shareKey)
-    channel = linkContexts(`qnox:${store.shareKey}`, {
+  const refreshSoon = serialPasses(() => engine.refresh().then(() => engine.kick()));
+  if (store.channelName)
+    channel = linkContexts(`qnox:${store.channelName}`, {
       settlements,
       events,
       refresh: () => refreshSoon(),

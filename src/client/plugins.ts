@@ -1,6 +1,6 @@
 import type { CurrentVersion } from '../conflict/conflict-handler.js';
 import type { EngineDeps } from '../engine/engine-deps.js';
-import type { OutcomeDeps } from '../engine/outcomes.js';
+import type { VerdictDeps } from '../engine/verdicts.js';
 import { checkHeaders } from '../http/headers.js';
 import type { WireResponse } from '../http/transport.js';
 import { bodyData } from '../model/body.js';
@@ -53,7 +53,7 @@ export interface QnoxPlugin {
 }
 
 type Hooks = Pick<EngineDeps, 'beforeSend' | 'onAcknowledged'> &
-  Pick<OutcomeDeps, 'onDelivered' | 'onAbandoned'>;
+  Pick<VerdictDeps, 'onDelivered' | 'onAbandoned'>;
 
 const HOOKS = ['beforeSend', 'acknowledged', 'delivered', 'abandoned'] as const;
 

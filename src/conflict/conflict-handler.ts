@@ -35,13 +35,13 @@ export interface ConflictDeps {
 }
 
 /** What the engine does after a conflict was handled. */
-export type ConflictOutcome = { readonly retry: QnoxError } | undefined;
+export type ConflictFollowUp = { readonly retry: QnoxError } | undefined;
 
 /** Runs the conflict strategy of one write: park, server-wins, client-wins, merge or a custom resolver. */
 export class ConflictHandler {
   constructor(private readonly deps: ConflictDeps) {}
 
-  async handle(task: TaskRecord, error: ConflictError): Promise<ConflictOutcome> {
+  async handle(task: TaskRecord, error: ConflictError): Promise<ConflictFollowUp> {
     const strategy = this.deps.perCall.get(task.id) ?? task.conflict ?? this.deps.strategy;
     const rounds = (task.conflictRounds ?? 0) + 1;
     if (strategy === 'park' || rounds > this.deps.maxRounds) {
@@ -100,7 +100,7 @@ export class ConflictHandler {
   }
 
   /** A 428 (Precondition Required): learn the current ETag and send once more with it. */
-  async requirePrecondition(task: TaskRecord, error: HttpError): Promise<ConflictOutcome> {
+  async requirePrecondition(task: TaskRecord, error: HttpError): Promise<ConflictFollowUp> {
     if ((task.conflictRounds ?? 0) >= 1) {
       await this.deps.park(
         task,

@@ -1,7 +1,7 @@
 import type { SyncEvent } from '../model/events.js';
 import { type ChangeChannel, type ChannelMessage, openChannel } from '../platform/broadcast.js';
 import type { Emitter } from '../status/subscribable.js';
-import type { Settlements } from './settlements.js';
+import type { WriteResults } from './write-results.js';
 
 type Touched = Extract<ChannelMessage, { t: 'touched' }>;
 
@@ -27,7 +27,7 @@ export function remoteEvent(message: Touched): SyncEvent {
 }
 
 export interface ContextLinkDeps {
-  readonly settlements: Settlements;
+  readonly settlements: WriteResults;
   readonly events: Emitter<SyncEvent>;
   /** Another context queued or finished a write: counts changed, and if this one drains, there is work. */
   readonly refresh: () => void;

@@ -1,6 +1,6 @@
 import type { WireResponse } from '../http/transport.js';
 import type { TaskRecord } from '../model/records.js';
-import type { OutcomeDeps } from './outcomes.js';
+import type { VerdictDeps } from './verdicts.js';
 
 /** What one `sync()` did. */
 export interface SyncReport {
@@ -9,7 +9,7 @@ export interface SyncReport {
   readonly deadLettered: number;
 }
 
-export interface EngineDeps extends Omit<OutcomeDeps, 'pause'> {
+export interface EngineDeps extends Omit<VerdictDeps, 'pause'> {
   readonly concurrency: number;
   /** When false, only explicit `sync()` calls drain. */
   readonly autoSync: boolean;

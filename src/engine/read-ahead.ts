@@ -13,7 +13,7 @@ export interface AheadTask {
 
 /**
  * The rest of one ordering key, read in batches ahead of the lane that sends
- * it, so no send waits on a store read. Inactive for stores without `nextInKey`.
+ * it, so no send waits on a store read. Inactive for stores without `tasksAfter`.
  */
 export class ReadAhead {
   readonly #queue: AheadTask[] = [];
@@ -24,22 +24,22 @@ export class ReadAhead {
 
   /** `mark` returns a fresh epoch; a task changed after its read's epoch is not sent from here. */
   constructor(
-    private readonly store: Pick<QnoxLocalStore, 'nextInKey'> | undefined,
+    private readonly store: Pick<QnoxLocalStore, 'tasksAfter'> | undefined,
     first: TaskRecord,
     private readonly mark: () => number,
   ) {
     this.#key = first.orderingKey;
     this.#lastSeq = first.seq;
-    this.#done = !store?.nextInKey;
+    this.#done = !store?.tasksAfter;
   }
 
   get active(): boolean {
-    return this.store?.nextInKey !== undefined;
+    return this.store?.tasksAfter !== undefined;
   }
 
   /** Starts the next read when few tasks are left in hand. */
   fill(): void {
-    const read = this.store?.nextInKey;
+    const read = this.store?.tasksAfter;
     if (!read || this.#done || this.#reading || this.#queue.length > LOW) return;
     const epoch = this.mark();
     this.#reading = read

@@ -21,7 +21,7 @@ export interface SendMarkDeps {
  * Invariant 2: before each request leaves, the write is durably marked as
  * possibly delivered (`sentAt`, and `inFlightAt` until its answer is stored),
  * so a crash, `dispose()` or a dropped connection mid-request can never let it
- * be coalesced, cancelled or edited under its old key. A write marked by
+ * be serialPasses, cancelled or edited under its old key. A write marked by
  * another sender (a closed tab, a crashed process) may still be in that
  * sender's hands: its key waits out that request's window before it is repeated.
  */

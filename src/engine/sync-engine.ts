@@ -3,9 +3,9 @@ import type { TaskRecord } from '../model/records.js';
 import { deliver } from './deliver.js';
 import type { EngineDeps, SyncReport } from './engine-deps.js';
 import { KickTimer } from './kick-timer.js';
-import { Outcomes } from './outcomes.js';
 import { ReadAhead } from './read-ahead.js';
 import { SendMarks } from './send-marks.js';
+import { VerdictHandler } from './verdicts.js';
 
 export type { EngineDeps, SyncReport } from './engine-deps.js';
 
@@ -26,7 +26,7 @@ export class SyncEngine {
   #disposed = false;
   #stopped = false;
   readonly #timer: KickTimer;
-  readonly #outcomes: Outcomes;
+  readonly #verdicts: VerdictHandler;
   readonly #marks: SendMarks;
   readonly #inFlight = new Set<string>();
   /** Task ids changed outside the drain (coalescing): Infinity while held, else the epoch of the change. */
@@ -36,7 +36,7 @@ export class SyncEngine {
   #cleared = 0;
 
   constructor(private readonly deps: EngineDeps) {
-    this.#outcomes = new Outcomes({ ...deps, pause: (error) => this.#pause(error) });
+    this.#verdicts = new VerdictHandler({ ...deps, pause: (error) => this.#pause(error) });
     this.#marks = new SendMarks({ ...deps, maxDelayMs: deps.retry.maxDelayMs });
     this.#timer = new KickTimer(deps.clock, () => this.kick());
   }
@@ -146,8 +146,8 @@ export class SyncEngine {
   }
 
   async #run(): Promise<SyncReport> {
-    const tally = { delivered: 0, retried: 0, deadLettered: 0 };
-    this.#outcomes.tally = tally;
+    const counts = { delivered: 0, retried: 0, deadLettered: 0 };
+    this.#verdicts.counts = counts;
     this.#stopped = false;
     this.deps.status.update({ draining: true, storageFault: false });
     try {
@@ -155,7 +155,7 @@ export class SyncEngine {
       if (this.deps.store.acquireDrainLock && !(await this.deps.store.acquireDrainLock())) {
         // Another process drains this store; look again later rather than send twice.
         this.#lockTimer();
-        return { ...tally };
+        return { ...counts };
       }
       // A few more passes while writes are due now, never an unbounded loop (it would
       // run on microtasks alone and starve the event loop).
@@ -172,7 +172,7 @@ export class SyncEngine {
     } finally {
       this.deps.status.update({ draining: false });
     }
-    return { ...tally };
+    return { ...counts };
   }
 
   async #loop(): Promise<void> {
@@ -195,7 +195,7 @@ export class SyncEngine {
           const key = task.orderingKey;
           inflight.set(
             key,
-            this.#attempt(task).finally(() => inflight.delete(key)),
+            this.#runLane(task).finally(() => inflight.delete(key)),
           );
         }
       }
@@ -211,7 +211,7 @@ export class SyncEngine {
    * commit behind it. Safe because a crash before a removal commits only
    * replays that write under its idempotency key, after which order holds.
    */
-  async #attempt(first: TaskRecord): Promise<void> {
+  async #runLane(first: TaskRecord): Promise<void> {
     const ahead = new ReadAhead(
       this.deps.pipeline ? this.deps.store : undefined,
       first,
@@ -251,7 +251,7 @@ export class SyncEngine {
           removed.catch(() => {});
         }
         const acked = verdict.then((v) =>
-          this.#outcomes.acknowledge(current, v, ahead.active, removed),
+          this.#verdicts.acknowledge(current, v, ahead.active, removed),
         );
         acked.catch(() => {});
         previousAck = acked.catch(() => {});
@@ -260,7 +260,7 @@ export class SyncEngine {
         bookkeeping = bookkeeping
           .then(async () => {
             const outcome = await verdict;
-            await this.#outcomes.apply(current, outcome, await acked);
+            await this.#verdicts.apply(current, outcome, await acked);
             this.#marks.settled(current.id, outcome);
           })
           .finally(() => {

@@ -1,5 +1,5 @@
 /** What the engine does with an HTTP status. */
-export type Outcome =
+export type StatusClass =
   | 'success'
   | 'retry'
   | 'auth'
@@ -10,7 +10,7 @@ export type Outcome =
 const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
 
 /** The one place statuses are classified (invariant 4 of the design). */
-export function classifyStatus(status: number): Outcome {
+export function classifyStatus(status: number): StatusClass {
   if (status >= 200 && status < 300) return 'success';
   if (status === 401) return 'auth';
   if (status === 409 || status === 412) return 'conflict';

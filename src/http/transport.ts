@@ -61,10 +61,10 @@ export class Transport {
   async send(request: WireRequest, onSuccess?: () => void): Promise<WireResponse> {
     assertAllowed(request.url, this.deps.allowedOrigins);
     const generation = this.deps.auth.generation;
-    const first = await this.#attempt(request, onSuccess);
+    const first = await this.#runLane(request, onSuccess);
     if (first.status !== 401 || !this.deps.auth.canRefresh) return first;
     if (!(await this.deps.auth.refresh(generation))) return first;
-    return this.#attempt(request, onSuccess);
+    return this.#runLane(request, onSuccess);
   }
 
   /** True when the server answered anything at all (a connectivity probe); redirects are not followed. */
@@ -72,7 +72,7 @@ export class Transport {
     try {
       // Cross-origin, a CORS-less API must still count as reachable (a refused write is then CORS).
       const noCors = isCrossOrigin(url);
-      await this.#attempt(
+      await this.#runLane(
         { method: 'HEAD', url, headers: {}, timeoutMs, noCors },
         undefined,
         false,
@@ -89,7 +89,7 @@ export class Transport {
     for (const controller of this.#controllers) controller.abort();
   }
 
-  async #attempt(
+  async #runLane(
     request: WireRequest,
     onSuccess?: () => void,
     follow = true,

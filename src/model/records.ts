@@ -45,7 +45,7 @@ export interface TaskRecord {
   /**
    * Clock time at which a request carrying this write first left, stored
    * durably *before* it left. Once set, the write may have reached the server:
-   * it is never coalesced, cancelled locally or edited under its idempotency key.
+   * it is never serialPasses, cancelled locally or edited under its idempotency key.
    */
   readonly sentAt?: number;
   /**

@@ -1,7 +1,7 @@
 import type { CacheWrites } from '../cache/cache-writes.js';
 import { type ConflictStrategy, validateConflict } from '../conflict/conflict-types.js';
-import type { Settlements } from '../engine/settlements.js';
 import type { SyncEngine } from '../engine/sync-engine.js';
+import type { WriteResults } from '../engine/write-results.js';
 import { resolveUrl } from '../http/url.js';
 import { encodeBody } from '../model/body.js';
 import { ConfigError, StorageError, storeCall } from '../model/errors.js';
@@ -42,7 +42,7 @@ export interface RetryEdit {
 export interface WriterDeps {
   readonly store: QnoxLocalStore;
   readonly engine: SyncEngine;
-  readonly settlements: Settlements;
+  readonly settlements: WriteResults;
   readonly status: StatusController;
   readonly events: Emitter<SyncEvent>;
   readonly cacheWrites: CacheWrites;

@@ -71,17 +71,17 @@ export interface QnoxLocalStore {
   holdsDrainLock?(): boolean;
   /**
    * Optional: a name for the data, set by stores that several contexts (tabs, a
-   * service worker) open at once. Clients on the same `shareKey` tell each other
+   * service worker) open at once. Clients on the same `channelName` tell each other
    * of new writes and outcomes over a BroadcastChannel.
    */
-  readonly shareKey?: string;
+  readonly channelName?: string;
   /**
    * Optional, for stores whose writes cost real I/O: up to `limit` tasks of
    * `orderingKey` after `afterSeq`, in order, so the drain can read a key ahead and
    * send each write while the previous ones' removals commit.
    * In-memory stores leave it out (pipelining would only add work).
    */
-  nextInKey?(orderingKey: string, afterSeq: number, limit: number): Promise<TaskRecord[]>;
+  tasksAfter?(orderingKey: string, afterSeq: number, limit: number): Promise<TaskRecord[]>;
   /**
    * Optional, for stores that hold removals back to batch them while a drain
    * streams them in: commit what is held now. The engine calls it when a lane

@@ -24,15 +24,15 @@ export const cases: Case[] = [
   },
   ...scheduleCases,
   {
-    name: 'nextInKey and lastTask find neighbours within an ordering key',
+    name: 'tasksAfter and lastTask find neighbours within an ordering key',
     async run(store) {
       const a1 = await store.enqueue(sampleTask({ orderingKey: 'a' }));
       await store.enqueue(sampleTask({ orderingKey: 'b' }));
       const a2 = await store.enqueue(sampleTask({ orderingKey: 'a' }));
       const a3 = await store.enqueue(sampleTask({ orderingKey: 'a' }));
-      if (store.nextInKey) {
+      if (store.tasksAfter) {
         const ids = async (after: number, limit: number) =>
-          (await store.nextInKey!('a', after, limit)).map((t) => t.id).join();
+          (await store.tasksAfter!('a', after, limit)).map((t) => t.id).join();
         same(await ids(a1.seq, 1), a2.id, 'next after the head');
         same(await ids(a1.seq, 5), [a2.id, a3.id].join(), 'the rest of the key, in order');
         same(await ids(a3.seq, 5), '', 'nothing after the last');

@@ -48,15 +48,15 @@ class EncryptedStore implements QnoxLocalStore {
     private readonly options: EncryptionKeyOptions,
   ) {
     inner.onQuarantine?.((report) => this.#listener?.(report));
-    const { nextInKey, lastTask, acquireDrainLock, holdsDrainLock, flush, updateTasks } = inner;
+    const { tasksAfter, lastTask, acquireDrainLock, holdsDrainLock, flush, updateTasks } = inner;
     // Which context drains, and who hears of changes, is the wrapped store's business.
     if (acquireDrainLock) this.acquireDrainLock = () => acquireDrainLock.call(inner);
     if (holdsDrainLock) this.holdsDrainLock = () => holdsDrainLock.call(inner);
     if (flush) this.flush = () => flush.call(inner);
-    if (inner.shareKey !== undefined) this.shareKey = inner.shareKey;
-    if (nextInKey) {
-      this.nextInKey = async (key, afterSeq, limit) =>
-        this.#openAll(await nextInKey.call(inner, await this.#c().blind(key), afterSeq, limit));
+    if (inner.channelName !== undefined) this.channelName = inner.channelName;
+    if (tasksAfter) {
+      this.tasksAfter = async (key, afterSeq, limit) =>
+        this.#openAll(await tasksAfter.call(inner, await this.#c().blind(key), afterSeq, limit));
     }
     if (updateTasks) {
       this.updateTasks = async (tasks) =>
@@ -72,7 +72,7 @@ class EncryptedStore implements QnoxLocalStore {
   }
 
   /** Present only when the wrapped store has it: optional capabilities stay optional. */
-  readonly nextInKey?: (
+  readonly tasksAfter?: (
     orderingKey: string,
     afterSeq: number,
     limit: number,
@@ -82,7 +82,7 @@ class EncryptedStore implements QnoxLocalStore {
   readonly acquireDrainLock?: () => Promise<boolean>;
   readonly holdsDrainLock?: () => boolean;
   readonly flush?: () => void;
-  readonly shareKey?: string;
+  readonly channelName?: string;
 
   async init(): Promise<void> {
     await this.inner.init();

@@ -1,3 +1,5 @@
+import type { Clock } from '../../platform/clock.js';
+
 /** Options of {@link IndexedDbStore}. */
 export interface IndexedDbStoreOptions {
   /**
@@ -33,4 +35,11 @@ export interface IndexedDbStoreOptions {
    * @example 0 // every read goes to IndexedDB
    */
   hotEntries?: number;
+  /**
+   * Time and timers of the store's own upkeep (the drain-lock election where
+   * Web Locks are missing); pass the client's `ManualClock` in tests.
+   * @default systemClock
+   * @example new ManualClock()
+   */
+  clock?: Clock;
 }

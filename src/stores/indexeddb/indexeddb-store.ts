@@ -6,15 +6,22 @@ import {
   type NewTaskRecord,
   type TaskRecord,
 } from '../../model/records.js';
+import { type DrainLock, drainLock } from '../../platform/drain-lock.js';
 import { GroupCommit } from '../group-commit.js';
 import { HotCache } from '../hot-cache.js';
 import type { ClearOptions, QnoxLocalStore, QuarantineReport } from '../local-store.js';
 import { Connection } from './connection.js';
 import { request, walk } from './idb-helpers.js';
 import type { IndexedDbStoreOptions } from './indexeddb-options.js';
+import {
+  clearRemovals,
+  FOLD_REMOVALS_AT,
+  foldRemovals,
+  REMOVALS,
+  readRemovals,
+} from './removal-log.js';
 import { RowAddresses } from './row-addresses.js';
 import { Schedule } from './schedule.js';
-import { foldTally, readTally, TALLY, TALLY_FOLD_AT, tallyClear } from './tally.js';
 import {
   addRows,
   HEADS,
@@ -25,15 +32,12 @@ import {
   TASKS,
   updateRows,
 } from './task-rows.js';
-import { type DrainLock, drainLock } from './web-lock.js';
 
 export type { IndexedDbStoreOptions } from './indexeddb-options.js';
 
-const T = TASKS;
-const H = HEADS;
-const D = 'dead';
-const C = 'cache';
-const Q = 'quarantine';
+const DEAD = 'dead';
+const CACHE = 'cache';
+const QUARANTINE = 'quarantine';
 
 /**
  * The browser store: pages, workers and service workers. `dueTasks` reads an
@@ -50,7 +54,7 @@ export class IndexedDbStore implements QnoxLocalStore {
   readonly #options: IndexedDbStoreOptions;
   readonly #conn: Connection;
   readonly #adds = new GroupCommit<NewTaskRecord, TaskRecord>((inputs) =>
-    this.#conn.write([T, H], (tx) => addRows(tx, inputs), 'strict'),
+    this.#conn.write([TASKS, HEADS], (tx) => addRows(tx, inputs), 'strict'),
   );
   /**
    * Removals linger up to 200 ms while they stream in (a batch starting within
@@ -79,12 +83,12 @@ export class IndexedDbStore implements QnoxLocalStore {
     this.#name = options.name ?? 'qnox-offline-sync';
     // Out of room while writing the queue: evict the cache (never a queued write), then fail.
     this.#conn = new Connection(this.#name, options, async (names) => {
-      if (names.includes(T)) await this.clear({ cache: true, outbox: false });
+      if (names.includes(TASKS)) await this.clear({ cache: true, outbox: false });
     });
     this.#schedule = new Schedule(this.#conn);
   }
 
-  get shareKey(): string {
+  get channelName(): string {
     return `idb:${this.#name}`;
   }
 
@@ -95,7 +99,7 @@ export class IndexedDbStore implements QnoxLocalStore {
    * neither, every context drains. Idempotency keys keep the effect single.
    */
   acquireDrainLock(): Promise<boolean> {
-    this.#lock ??= drainLock(`qnox-drain:${this.#name}`);
+    this.#lock ??= drainLock(`qnox-drain:${this.#name}`, this.#options.clock);
     return this.#lock.acquire();
   }
 
@@ -134,12 +138,12 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
-    const row = await this.#conn.read<unknown>(T, (s) => s.index('byId').get(id));
+    const row = await this.#conn.read<unknown>(TASKS, (s) => s.index('byId').get(id));
     return row === undefined ? undefined : (await this.#decodeAll([row]))[0];
   }
 
-  async nextInKey(orderingKey: string, afterSeq: number, limit: number): Promise<TaskRecord[]> {
-    const rows = await this.#conn.read<unknown[]>(T, (s) =>
+  async tasksAfter(orderingKey: string, afterSeq: number, limit: number): Promise<TaskRecord[]> {
+    const rows = await this.#conn.read<unknown[]>(TASKS, (s) =>
       rowsAfter(s, orderingKey, afterSeq, limit, this.#conn.keys()),
     );
     this.#known.rememberRun(afterSeq, rows as TaskRecord[]);
@@ -147,14 +151,14 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async lastTask(orderingKey: string): Promise<TaskRecord | undefined> {
-    const cursor = await this.#conn.read<IDBCursorWithValue | null>(T, (s) =>
+    const cursor = await this.#conn.read<IDBCursorWithValue | null>(TASKS, (s) =>
       lastRowOf(s, orderingKey, this.#conn.keys()),
     );
     return cursor ? (await this.#decodeAll([cursor.value]))[0] : undefined;
   }
 
   async listTasks(limit: number): Promise<TaskRecord[]> {
-    return this.#decodeAll(await this.#conn.read<unknown[]>(T, (s) => s.getAll(null, limit)));
+    return this.#decodeAll(await this.#conn.read<unknown[]>(TASKS, (s) => s.getAll(null, limit)));
   }
 
   updateTask(task: TaskRecord): Promise<void> {
@@ -163,7 +167,7 @@ export class IndexedDbStore implements QnoxLocalStore {
 
   /** All in one transaction: a lane's marks written ahead commit together. */
   async updateTasks(tasks: readonly TaskRecord[]): Promise<void> {
-    await this.#conn.write([T, H], (tx) => updateRows(tx, tasks, this.#conn.keys()));
+    await this.#conn.write([TASKS, HEADS], (tx) => updateRows(tx, tasks, this.#conn.keys()));
   }
 
   /** Removals issued together (or while the previous batch commits) share one transaction. */
@@ -176,23 +180,23 @@ export class IndexedDbStore implements QnoxLocalStore {
     this.#removals.flush();
   }
 
-  /** From the last seq and the removal rows (see `tally.ts`); past 16 rows, folded in the background. */
+  /** From the last seq and the removal rows (see `removal-log.ts`); past 16 rows, folded in the background. */
   async pendingCount(): Promise<number> {
-    const { count, rows } = await this.#conn.readAll([T, TALLY], readTally);
-    if (rows > TALLY_FOLD_AT) this.#conn.write([TALLY], foldTally).catch(() => {});
+    const { count, rows } = await this.#conn.readAll([TASKS, REMOVALS], readRemovals);
+    if (rows > FOLD_REMOVALS_AT) this.#conn.write([REMOVALS], foldRemovals).catch(() => {});
     return count;
   }
 
   async addDeadLetter(record: DeadLetterRecord): Promise<void> {
-    const seqs = await this.#conn.write([T, H, D, TALLY], async (tx) => {
-      await request(tx.objectStore(D).put({ id: record.task.id, record }));
+    const seqs = await this.#conn.write([TASKS, HEADS, DEAD, REMOVALS], async (tx) => {
+      await request(tx.objectStore(DEAD).put({ id: record.task.id, record }));
       return removeRows(tx, [record.task.id], this.#conn.keys(), this.#known);
     });
     this.#known.forget([record.task.id], seqs);
   }
 
   async deadLetters(): Promise<DeadLetterRecord[]> {
-    const rows = await this.#conn.read<{ id?: string; record: unknown }[]>(D, (s) => s.getAll());
+    const rows = await this.#conn.read<{ id?: string; record: unknown }[]>(DEAD, (s) => s.getAll());
     const out: DeadLetterRecord[] = [];
     for (const row of rows) {
       try {
@@ -211,36 +215,36 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async removeDeadLetter(id: string): Promise<DeadLetterRecord | undefined> {
-    return this.#conn.write([D], async (tx) => {
-      const row = (await request(tx.objectStore(D).get(id))) as
+    return this.#conn.write([DEAD], async (tx) => {
+      const row = (await request(tx.objectStore(DEAD).get(id))) as
         | { record: DeadLetterRecord }
         | undefined;
-      if (row) await request(tx.objectStore(D).delete(id));
+      if (row) await request(tx.objectStore(DEAD).delete(id));
       return row?.record;
     });
   }
 
   deadLetterCount(): Promise<number> {
-    return this.#conn.read(D, (s) => s.count());
+    return this.#conn.read(DEAD, (s) => s.count());
   }
 
   async putCache(entry: CacheRecord): Promise<void> {
     await this.#cacheWrite(
       entry.key,
-      () => this.#conn.write([C], (tx) => request(tx.objectStore(C).put(entry))),
+      () => this.#conn.write([CACHE], (tx) => request(tx.objectStore(CACHE).put(entry))),
       entry,
     );
   }
 
   getCache(key: string): Promise<CacheRecord | undefined> {
     // Decoded (and a damaged entry dropped) by the cache reader, the one place for every store.
-    const load = () => this.#conn.read<CacheRecord | undefined>(C, (s) => s.get(key));
+    const load = () => this.#conn.read<CacheRecord | undefined>(CACHE, (s) => s.get(key));
     return this.#hot?.read(key, load) ?? load();
   }
 
   async deleteCache(key: string): Promise<void> {
     await this.#cacheWrite(key, () =>
-      this.#conn.write([C], (tx) => request(tx.objectStore(C).delete(key))),
+      this.#conn.write([CACHE], (tx) => request(tx.objectStore(CACHE).delete(key))),
     );
   }
 
@@ -249,10 +253,10 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   #purge(now: number, keepStaleMs: number): Promise<number> {
-    return this.#conn.write([C], async (tx) => {
+    return this.#conn.write([CACHE], async (tx) => {
       let removed = 0;
       const range = this.#conn.keys().upperBound(now - keepStaleMs, true);
-      await walk(tx.objectStore(C).index('expiresAt').openCursor(range), (cursor) => {
+      await walk(tx.objectStore(CACHE).index('expiresAt').openCursor(range), (cursor) => {
         cursor.delete();
         removed++;
         return true;
@@ -274,18 +278,21 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async quarantined(): Promise<QuarantineReport[]> {
-    return this.#conn.read(Q, (s) => s.getAll());
+    return this.#conn.read(QUARANTINE, (s) => s.getAll());
   }
 
   async clear(options: ClearOptions): Promise<void> {
-    const cleared = [...(options.cache ? [C] : []), ...(options.outbox ? [T, H, D] : [])];
+    const cleared = [
+      ...(options.cache ? [CACHE] : []),
+      ...(options.outbox ? [TASKS, HEADS, DEAD] : []),
+    ];
     if (cleared.length === 0) return;
     if (options.outbox) this.#known.clear();
     await this.#cacheWrite(null, () =>
       this.#conn.write(
-        options.outbox ? [...cleared, TALLY] : cleared,
+        options.outbox ? [...cleared, REMOVALS] : cleared,
         async (tx) => {
-          if (options.outbox) await tallyClear(tx);
+          if (options.outbox) await clearRemovals(tx);
           for (const name of cleared) await request(tx.objectStore(name).clear());
         },
         'strict',
@@ -320,7 +327,7 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async #remove(ids: string[]): Promise<void> {
-    const seqs = await this.#conn.write([T, H, TALLY], (tx) =>
+    const seqs = await this.#conn.write([TASKS, HEADS, REMOVALS], (tx) =>
       removeRows(tx, ids, this.#conn.keys(), this.#known),
     );
     this.#known.forget(ids, seqs);
@@ -335,9 +342,9 @@ export class IndexedDbStore implements QnoxLocalStore {
       at: Date.now(),
       raw: row,
     };
-    await this.#conn.write([T, H, Q, TALLY], async (tx) => {
+    await this.#conn.write([TASKS, HEADS, QUARANTINE, REMOVALS], async (tx) => {
       if (typeof seq === 'number') await removeRowBySeq(tx, seq, this.#conn.keys());
-      await request(tx.objectStore(Q).add(report));
+      await request(tx.objectStore(QUARANTINE).add(report));
     });
     this.#quarantineListener?.(report);
   }

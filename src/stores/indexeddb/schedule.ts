@@ -2,9 +2,6 @@ import type { TaskRecord } from '../../model/records.js';
 import type { Connection } from './connection.js';
 import { dueRows, HEADS, type HeadRow, isScheduleOf, rehead, TASKS } from './task-rows.js';
 
-const H = HEADS;
-const T = TASKS;
-
 /** Heads in due order, and the first task of each one's key (`undefined` where none). */
 type Heads = { heads: HeadRow[]; firsts: unknown[] };
 
@@ -63,13 +60,13 @@ export class Schedule {
       if (read.heads.slice(0, limit).every(exact) || round === 4)
         return { heads: read.heads.slice(0, limit), firsts: read.firsts.slice(0, limit) };
       const stale = read.heads.filter((head, i) => !exact(head, i));
-      await this.conn.write([T, H], async (tx) => {
+      await this.conn.write([TASKS, HEADS], async (tx) => {
         for (const head of stale) await rehead(tx, head.orderingKey, this.conn.keys());
       });
     }
   }
 
   #read(now: number, limit: number): Promise<Heads> {
-    return this.conn.readAll([H, T], (tx) => dueRows(tx, now, limit, this.conn.keys()));
+    return this.conn.readAll([HEADS, TASKS], (tx) => dueRows(tx, now, limit, this.conn.keys()));
   }
 }

@@ -1,5 +1,5 @@
 import { StorageError } from '../../model/errors.js';
-import { TALLY } from './tally.js';
+import { REMOVALS } from './removal-log.js';
 
 /**
  * Bump with a new step in {@link upgrade} (`if (oldVersion < 2) …`); old
@@ -18,9 +18,9 @@ export function upgrade(db: IDBDatabase, _tx: IDBTransaction, oldVersion: number
     db.createObjectStore('cache', { keyPath: 'key' }).createIndex('expiresAt', 'expiresAt');
     db.createObjectStore('quarantine', { autoIncrement: true });
     db.createObjectStore('meta');
-    // Each ordering key's schedule (see schedule.ts) and the removal rows the queued count is read from (tally.ts).
+    // Each ordering key's schedule (see schedule.ts) and the removal rows the queued count is read from (removal-log.ts).
     db.createObjectStore('heads', { keyPath: 'orderingKey' }).createIndex('due', ['due', 'at']);
-    db.createObjectStore(TALLY, { autoIncrement: true });
+    db.createObjectStore(REMOVALS, { autoIncrement: true });
   }
 }
 

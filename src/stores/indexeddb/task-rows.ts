@@ -1,7 +1,7 @@
 import type { NewTaskRecord, TaskRecord } from '../../model/records.js';
 import { request } from './idb-helpers.js';
+import { recordRemoval } from './removal-log.js';
 import type { RowAddress, RowAddresses } from './row-addresses.js';
-import { recordRemoval } from './tally.js';
 
 /**
  * The schedule of one ordering key, kept in the `heads` store: when its first

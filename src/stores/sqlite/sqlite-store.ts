@@ -126,7 +126,7 @@ export class SqliteStore implements QnoxLocalStore {
     return row ? this.#decode([row])[0] : undefined;
   }
 
-  async nextInKey(orderingKey: string, afterSeq: number, limit: number): Promise<TaskRecord[]> {
+  async tasksAfter(orderingKey: string, afterSeq: number, limit: number): Promise<TaskRecord[]> {
     return this.#decode(
       this.#q(
         'SELECT seq, id, record FROM qnox_tasks WHERE ordering_key = ? AND seq > ? ORDER BY seq LIMIT ?',

@@ -22,23 +22,23 @@ import type { StatusController } from '../status/sync-status.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
 import { backoffDelay, type RetryPolicy } from './backoff.js';
 import { toErrorResponse, type Verdict } from './deliver.js';
-import type { Settlements } from './settlements.js';
+import type { WriteResults } from './write-results.js';
 
 /** Counts of one drain. */
-export interface Tally {
+export interface DrainCounts {
   delivered: number;
   retried: number;
   deadLettered: number;
 }
 
-export interface OutcomeDeps {
+export interface VerdictDeps {
   readonly store: QnoxLocalStore;
   readonly transport: Transport;
   readonly clock: Clock;
   readonly status: StatusController;
   readonly events: Emitter<SyncEvent>;
   readonly reachability: Reachability;
-  readonly settlements: Settlements;
+  readonly settlements: WriteResults;
   readonly retry: RetryPolicy;
   readonly timeoutMs: number;
   readonly random: () => number;
@@ -59,10 +59,10 @@ export interface OutcomeDeps {
 }
 
 /** Turns the verdict of one attempt into store updates, events and settled promises. */
-export class Outcomes {
+export class VerdictHandler {
   readonly #conflicts: ConflictHandler;
 
-  constructor(private readonly deps: OutcomeDeps) {
+  constructor(private readonly deps: VerdictDeps) {
     this.#conflicts = new ConflictHandler({
       transport: deps.transport,
       events: deps.events,
@@ -83,7 +83,7 @@ export class Outcomes {
     });
   }
 
-  tally: Tally = { delivered: 0, retried: 0, deadLettered: 0 };
+  counts: DrainCounts = { delivered: 0, retried: 0, deadLettered: 0 };
 
   /**
    * Tells of a delivered write at once (other tabs, the caller's result); in a
@@ -178,7 +178,7 @@ export class Outcomes {
     );
     const nextAttemptAt = this.deps.clock.now() + delayMs;
     await this.deps.store.updateTask({ ...failed, nextAttemptAt });
-    this.tally.retried++;
+    this.counts.retried++;
     this.deps.status.update({ lastError: error });
     this.deps.events.emit({
       type: 'retry-scheduled',
@@ -199,7 +199,7 @@ export class Outcomes {
       failedAt: this.deps.clock.now(),
       ...(response ? { lastResponse: { status: response.status, data: response.data } } : {}),
     });
-    this.tally.deadLettered++;
+    this.counts.deadLettered++;
     this.#countDown(1);
     this.deps.status.update({ lastError: error });
     await this.#upkeep(() => this.deps.onAbandoned(task));
@@ -245,7 +245,7 @@ export class Outcomes {
   async #delivered(task: TaskRecord, response: WireResponse, early?: EarlyAck): Promise<void> {
     const { store, status, clock, events, settlements, reachability } = this.deps;
     await (early?.removed ?? store.removeTask(task.id));
-    this.tally.delivered++;
+    this.counts.delivered++;
     reachability.reportSuccess();
     this.#countDown();
     status.update({ lastSyncAt: clock.now(), lastError: null });

@@ -3,7 +3,7 @@
  * more pass after it, however many such calls come. Failures are the pass's own
  * business (it reports them); they do not stop later passes.
  */
-export function coalesced(pass: () => Promise<unknown>): () => void {
+export function serialPasses(pass: () => Promise<unknown>): () => void {
   let running = false;
   let again = false;
   const run = (): void => {

@@ -1,5 +1,6 @@
-import { onPageInactive } from '../../platform/page-lifecycle.js';
 import { ChannelElection } from './channel-election.js';
+import type { Clock } from './clock.js';
+import { onPageInactive } from './page-lifecycle.js';
 
 /** Who drains a database shared by tabs and workers. */
 export interface DrainLock {
@@ -14,11 +15,11 @@ export interface DrainLock {
 }
 
 /** A Web Lock where the platform has them, a BroadcastChannel election otherwise, else none. */
-export function drainLock(name: string): DrainLock {
+export function drainLock(name: string, clock?: Clock): DrainLock {
   const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
   if (locks) return new WebLock(locks, name);
   const Channel = (globalThis as { BroadcastChannel?: typeof BroadcastChannel }).BroadcastChannel;
-  if (Channel) return new ChannelElection(new Channel(name));
+  if (Channel) return new ChannelElection(new Channel(name), clock);
   return { acquire: () => Promise.resolve(true), release: () => {}, close: () => {}, held: true };
 }
 

@@ -9,10 +9,10 @@ interface Deferred {
 
 /**
  * The `result` promises of writes enqueued by this client, by task id; several
- * callers may wait on one task (coalesced writes). A write delivered by another
+ * callers may wait on one task (serialPasses writes). A write delivered by another
  * tab or after a restart has no entry: its outcome is on `sync.events`.
  */
-export class Settlements {
+export class WriteResults {
   readonly #pending = new Map<string, Deferred[]>();
   /** Set when other tabs share the store: they learn of every outcome too. */
   announce: ((message: ChannelMessage) => void) | undefined;

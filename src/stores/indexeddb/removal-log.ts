@@ -10,11 +10,11 @@
  */
 import { request } from './idb-helpers.js';
 
-export const TALLY = 'tally';
+export const REMOVALS = 'removals';
 const TASKS = 'tasks';
 
 /** Past this many removal rows, a read folds them into one. */
-export const TALLY_FOLD_AT = 16;
+export const FOLD_REMOVALS_AT = 16;
 
 interface Removal {
   readonly removed: number;
@@ -23,16 +23,16 @@ interface Removal {
 
 /** Records that `removed` tasks left the queue, the highest of their seqs `maxSeq`. */
 export function recordRemoval(tx: IDBTransaction, removed: number, maxSeq: number): void {
-  if (removed !== 0) tx.objectStore(TALLY).add({ removed, maxSeq } satisfies Removal);
+  if (removed !== 0) tx.objectStore(REMOVALS).add({ removed, maxSeq } satisfies Removal);
 }
 
 /** The queued count, the tasks ever added, and how many removal rows there are. */
-export async function readTally(
+export async function readRemovals(
   tx: IDBTransaction,
 ): Promise<{ count: number; given: number; rows: number }> {
   const [last, rows] = await Promise.all([
     request(tx.objectStore(TASKS).openKeyCursor(null, 'prev')),
-    request(tx.objectStore(TALLY).getAll()) as Promise<Removal[]>,
+    request(tx.objectStore(REMOVALS).getAll()) as Promise<Removal[]>,
   ]);
   const { removed, maxSeq } = sum(rows);
   const given = Math.max((last?.key as number | undefined) ?? 0, maxSeq);
@@ -40,17 +40,17 @@ export async function readTally(
 }
 
 /** Replaces the removal rows by their sum, atomically within `tx`. */
-export async function foldTally(tx: IDBTransaction): Promise<void> {
-  const store = tx.objectStore(TALLY);
+export async function foldRemovals(tx: IDBTransaction): Promise<void> {
+  const store = tx.objectStore(REMOVALS);
   const { removed, maxSeq } = sum((await request(store.getAll())) as Removal[]);
   store.clear();
   recordRemoval(tx, removed, maxSeq);
 }
 
 /** Before the queue is cleared in `tx`: every task given so far counts as removed. */
-export async function tallyClear(tx: IDBTransaction): Promise<void> {
-  const { given } = await readTally(tx);
-  tx.objectStore(TALLY).clear();
+export async function clearRemovals(tx: IDBTransaction): Promise<void> {
+  const { given } = await readRemovals(tx);
+  tx.objectStore(REMOVALS).clear();
   recordRemoval(tx, given, given);
 }
 

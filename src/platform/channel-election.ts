@@ -1,4 +1,5 @@
-import { onPageInactive } from '../../platform/page-lifecycle.js';
+import { type Clock, systemClock, type TimerHandle } from './clock.js';
+import { onPageInactive } from './page-lifecycle.js';
 
 /** How often a leader says so, how long its word holds, how long a claim waits for rivals. */
 const HEARTBEAT_MS = 1_000;
@@ -25,10 +26,13 @@ export class ChannelElection {
   /** Until when another context's leadership holds, as far as we heard. */
   #otherUntil = 0;
   #claim: { lost: boolean; settled: Promise<boolean> } | undefined;
-  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #heartbeat: TimerHandle | undefined;
   #unwatch: (() => void) | undefined;
 
-  constructor(private readonly channel: BroadcastChannel) {
+  constructor(
+    private readonly channel: BroadcastChannel,
+    private readonly clock: Clock = systemClock,
+  ) {
     channel.onmessage = (event: MessageEvent<Message>) => this.#hear(event.data);
     (channel as { unref?: () => void }).unref?.();
   }
@@ -39,7 +43,7 @@ export class ChannelElection {
 
   acquire(): Promise<boolean> {
     if (this.#leading) return Promise.resolve(true);
-    if (Date.now() < this.#otherUntil) return Promise.resolve(false);
+    if (this.clock.now() < this.#otherUntil) return Promise.resolve(false);
     this.#claim ??= this.#startClaim();
     return this.#claim.settled;
   }
@@ -47,12 +51,11 @@ export class ChannelElection {
   #startClaim(): { lost: boolean; settled: Promise<boolean> } {
     const claim = { lost: false, settled: Promise.resolve(false) };
     claim.settled = new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
+      this.clock.setTimeout(() => {
         this.#claim = undefined;
-        if (!claim.lost && Date.now() >= this.#otherUntil) this.#lead();
+        if (!claim.lost && this.clock.now() >= this.#otherUntil) this.#lead();
         resolve(this.#leading);
       }, CLAIM_MS);
-      (timer as { unref?: () => void }).unref?.();
     });
     this.#post({ t: 'claim', id: this.#id });
     return claim;
@@ -72,14 +75,22 @@ export class ChannelElection {
   #lead(): void {
     this.#leading = true;
     this.#post({ t: 'lead', id: this.#id });
-    this.#heartbeat = setInterval(() => this.#post({ t: 'lead', id: this.#id }), HEARTBEAT_MS);
-    (this.#heartbeat as { unref?: () => void }).unref?.();
+    this.#beat();
     this.#unwatch = onPageInactive(() => this.release());
+  }
+
+  /** Says so again every {@link HEARTBEAT_MS} while leading (on the clock, so tests need not wait). */
+  #beat(): void {
+    this.#heartbeat = this.clock.setTimeout(() => {
+      if (!this.#leading) return;
+      this.#post({ t: 'lead', id: this.#id });
+      this.#beat();
+    }, HEARTBEAT_MS);
   }
 
   #stepDown(): void {
     this.#leading = false;
-    clearInterval(this.#heartbeat);
+    if (this.#heartbeat !== undefined) this.clock.clearTimeout(this.#heartbeat);
     this.#heartbeat = undefined;
     this.#unwatch?.();
     this.#unwatch = undefined;
@@ -100,7 +111,7 @@ export class ChannelElection {
         }
         if (this.#leading) this.#stepDown();
         if (this.#claim) this.#claim.lost = true;
-        this.#otherUntil = Date.now() + LEASE_MS;
+        this.#otherUntil = this.clock.now() + LEASE_MS;
         return;
       case 'bye':
         this.#otherUntil = 0;
