@@ -116,6 +116,22 @@ describe.each(KINDS)('delivery over $name', (kind) => {
     expect(await h.sync.pendingCount()).toBe(0);
   }, 120_000);
 
+  it('a body cut after the 2xx status: delivered once, that result’s data null, never sent again', async () => {
+    const h = await harness();
+    const handles = [];
+    for (let n = 0; n < 3; n++) handles.push(await h.sync.post('/streams/cut', { n }));
+    h.server.fail({ kind: 'cut-body' });
+    await drainAll(h.sync, h.clock);
+    expect(h.server.requestsTo('POST', '/streams/cut')).toHaveLength(3);
+    expect(h.server.streams.get('cut')).toEqual([0, 1, 2]);
+    const results = await Promise.all(handles.map((m) => m.result));
+    expect(results.map((r) => [r.status, r.data])).toEqual([
+      [201, null],
+      [201, { index: 1 }],
+      [201, { index: 2 }],
+    ]);
+  });
+
   it('retries a 503, dead-letters a 400 and goes on with the key behind it', async () => {
     const h = await harness({ retry: { maxAttempts: 5 } });
     h.server.fail({ kind: 'status', status: 503 }, { kind: 'status', status: 400 });

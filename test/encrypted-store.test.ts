@@ -10,7 +10,7 @@ const newKey = () =>
   crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
 
 async function tamper(inner: QnoxLocalStore, id: string): Promise<void> {
-  const row = await inner.getTask(id);
+  const row = await inner.getTask?.(id);
   const value = row?.body?.value as string;
   const flipped = `${value.slice(0, -4)}${value.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`;
   await inner.updateTask({ ...row!, body: { kind: 'text', value: flipped } });

@@ -10,6 +10,7 @@ import type { Clock } from '../platform/clock.js';
 import { isCrossOrigin, likelyCors } from '../platform/page-origin.js';
 import type { Emitter } from '../status/subscribable.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
+import { dropCache } from '../stores/store-access.js';
 import {
   cacheKey,
   forbidsStorage,
@@ -85,7 +86,7 @@ export class CacheReader {
       return raw === undefined ? undefined : decodeCache(raw);
     } catch (error) {
       if (isQnoxError(error) && error.code !== 'storage') throw error;
-      await this.deps.store.deleteCache(key).catch(() => {});
+      await dropCache(this.deps.store, key).catch(() => {});
       this.deps.events.emit({
         type: 'quarantined',
         reason: (error as Error).message ?? String(error),

@@ -186,7 +186,23 @@ function allowedOrigins(base: URL, extra: readonly string[]): ReadonlySet<string
 const SHAPES: Record<string, readonly string[]> = {
   clock: ['now', 'setTimeout', 'clearTimeout'],
   connectivity: ['isOnline', 'subscribe'],
-  store: ['init', 'enqueue', 'dueTasks', 'nextDueAt', 'updateTask', 'removeTask', 'pendingCount'],
+  store: [
+    'init',
+    'enqueue',
+    'dueTasks',
+    'updateTask',
+    'removeTask',
+    'pendingCount',
+    'putCache',
+    'getCache',
+    'purgeExpiredCache',
+    'addDeadLetter',
+    'deadLetters',
+    'removeDeadLetter',
+    'listTasks',
+    'clear',
+    'close',
+  ],
 };
 const FUNCTIONS = [
   'authTokenProvider',

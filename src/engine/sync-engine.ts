@@ -1,5 +1,6 @@
 import { type AuthError, isQnoxError, StorageError } from '../model/errors.js';
 import type { TaskRecord } from '../model/records.js';
+import { deadLetterCount, nextDueAt } from '../stores/store-access.js';
 import { deliver } from './deliver.js';
 import type { EngineDeps, SyncReport } from './engine-deps.js';
 import { KickTimer } from './kick-timer.js';
@@ -121,8 +122,8 @@ export class SyncEngine {
     const { store, clock, status } = this.deps;
     const [pending, deadLetters, nextDue] = await Promise.all([
       store.pendingCount(),
-      store.deadLetterCount(),
-      store.nextDueAt(),
+      deadLetterCount(store),
+      nextDueAt(store),
     ]);
     const now = clock.now();
     const mended = nextDue !== undefined && (await this.#marks.mendSkew(nextDue, now));
@@ -239,11 +240,14 @@ export class SyncEngine {
           this.deps.beforeSend(current),
           this.deps.timeoutMs,
           () => this.deps.clock.now(),
-          ahead.active ? onDelivered : undefined,
+          // At a 2xx the write took effect, whatever happens to its body: it is delivered
+          // (its data `null` if the body is lost), never sent again, on every store alike.
+          // Only a conflict detector, which reads the body, needs it whole.
+          this.deps.pipeline ? onDelivered : undefined,
         );
         // A pipelined lane moves on at the server's 2xx status: the write took
         // effect, and its answer's body is read while the next write goes out.
-        const early = await Promise.race([delivered, verdict.then(() => false)]);
+        const early = ahead.active && (await Promise.race([delivered, verdict.then(() => false)]));
         let removed: Promise<void> | undefined;
         if (early) {
           this.#markAhead(ahead);

@@ -3,6 +3,7 @@ import { CancelledError } from '../model/errors.js';
 import { summarize } from '../model/events.js';
 import { mayHaveReachedServer, type TaskRecord } from '../model/records.js';
 import type { QnoxResponse } from '../model/responses.js';
+import { taskById } from '../stores/store-access.js';
 import type { WriterDeps } from './outbox-writer.js';
 
 /** What a DELETE that cancelled a local create resolves with: answered here, nothing was sent. */
@@ -30,7 +31,7 @@ export async function cancelLocalCreate(
   url: string,
 ): Promise<QnoxResponse | undefined> {
   const { store, engine } = deps;
-  const creator = engine.asQueued(await store.getTask(creatorId));
+  const creator = engine.asQueued(await taskById(store, creatorId));
   if (!creator || mayHaveReachedServer(creator)) return undefined;
   const target = normalizeUrl(url);
   // A rare, app-driven operation: one scan of the queue for the resource's writes.
@@ -43,7 +44,7 @@ export async function cancelLocalCreate(
   for (const task of [creator, ...related]) {
     const gone = await engine.hold(task.id, async () => {
       // Held, it cannot go out; it may have gone out (and been removed) since it was read.
-      const still = await store.getTask(task.id);
+      const still = await taskById(store, task.id);
       if (!still || mayHaveReachedServer(still)) return false;
       await store.removeTask(task.id);
       return true;

@@ -18,6 +18,7 @@ import { isCrossOrigin } from '../platform/page-origin.js';
 import type { Emitter } from '../status/subscribable.js';
 import type { StatusController } from '../status/sync-status.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
+import { lastOfKey, taskById } from '../stores/store-access.js';
 import { buildTask, snapshotBody } from './build-task.js';
 import { cancelLocalCreate } from './cancel-create.js';
 import { coalesce } from './coalesce.js';
@@ -167,7 +168,7 @@ export class OutboxWriter {
     if (plan.kind === 'merge') {
       const done = await this.deps.engine.hold(last.id, async () => {
         // Read again under the hold: it may have left (and been marked) since it was read.
-        const still = await this.deps.store.getTask(last.id);
+        const still = await taskById(this.deps.store, last.id);
         const fresh = still && coalesce(still, record);
         if (fresh?.kind !== 'merge') return false;
         await this.deps.store.updateTask(fresh.task);
@@ -231,14 +232,4 @@ function isReadable(task: TaskRecord): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * The last queued task of an ordering key: the store's `lastTask` accelerator,
- * or, for a store without it, a scan of the queue (slower, same answer).
- */
-async function lastOfKey(store: QnoxLocalStore, key: string): Promise<TaskRecord | undefined> {
-  if (store.lastTask) return store.lastTask(key);
-  const queued = await store.listTasks(await store.pendingCount());
-  return queued.filter((t) => t.orderingKey === key).at(-1);
 }

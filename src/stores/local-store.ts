@@ -32,10 +32,13 @@ export interface QnoxLocalStore {
   enqueue(task: NewTaskRecord): Promise<TaskRecord>;
   /** Heads of ordering keys with `nextAttemptAt <= now`, earliest due first, at most `limit`. */
   dueTasks(query: { readonly now: number; readonly limit: number }): Promise<TaskRecord[]>;
-  /** The earliest `nextAttemptAt` among heads, or `undefined` with nothing queued. */
-  nextDueAt(): Promise<number | undefined>;
-  /** One task by id. */
-  getTask(id: string): Promise<TaskRecord | undefined>;
+  /**
+   * Optional accelerator: the earliest `nextAttemptAt` among heads, or
+   * `undefined` with nothing queued (without it: the first of `dueTasks` at the end of time).
+   */
+  nextDueAt?(): Promise<number | undefined>;
+  /** Optional accelerator: one task by id (without it: a scan of `listTasks`). */
+  getTask?(id: string): Promise<TaskRecord | undefined>;
   /** Queued tasks in enqueue order, for display. */
   listTasks(limit: number): Promise<TaskRecord[]>;
   /** Replaces a queued task (same id, same seq); a missing task is ignored. */
@@ -50,11 +53,12 @@ export interface QnoxLocalStore {
   deadLetters(): Promise<DeadLetterRecord[]>;
   /** Removes a dead letter and returns it. */
   removeDeadLetter(id: string): Promise<DeadLetterRecord | undefined>;
-  /** Number of dead letters. */
-  deadLetterCount(): Promise<number>;
+  /** Optional accelerator: number of dead letters (without it: `deadLetters().length`). */
+  deadLetterCount?(): Promise<number>;
   putCache(entry: CacheRecord): Promise<void>;
   getCache(key: string): Promise<CacheRecord | undefined>;
-  deleteCache(key: string): Promise<void>;
+  /** Optional: drops an entry that cannot be read (without it, the entry stays, and reads as a miss). */
+  deleteCache?(key: string): Promise<void>;
   /** Deletes entries with `expiresAt < now - keepStaleMs`; returns how many. */
   purgeExpiredCache(now: number, keepStaleMs?: number): Promise<number>;
   clear(options: ClearOptions): Promise<void>;

@@ -2,7 +2,8 @@ import type { CacheRecord, DeadLetterRecord, NewTaskRecord, TaskRecord } from '.
 import type { ClearOptions, QnoxLocalStore } from '../stores/local-store.js';
 
 /**
- * The reference store: only the members `QnoxLocalStore` requires, written
+ * The reference store: only the members `QnoxLocalStore` requires (the
+ * seed's nine, dead letters, `listTasks`, `clear`, `close`), written
  * the plainest way (arrays and maps, every query a scan), none of the
  * optional accelerators. The engine must deliver exactly as it does over the
  * real stores, only slower; the delivery suite runs over it to prove that.
@@ -50,15 +51,6 @@ export class MinimalStore implements QnoxLocalStore {
       .map(copy);
   }
 
-  async nextDueAt(): Promise<number | undefined> {
-    return this.#heads()[0]?.nextAttemptAt;
-  }
-
-  async getTask(id: string): Promise<TaskRecord | undefined> {
-    const task = this.#data.tasks.find((t) => t.id === id);
-    return task && copy(task);
-  }
-
   async listTasks(limit: number): Promise<TaskRecord[]> {
     return this.#data.tasks.slice(0, limit).map(copy);
   }
@@ -94,10 +86,6 @@ export class MinimalStore implements QnoxLocalStore {
     return found && copy(found);
   }
 
-  async deadLetterCount(): Promise<number> {
-    return this.#data.dead.length;
-  }
-
   async putCache(entry: CacheRecord): Promise<void> {
     this.#data.cache.set(entry.key, copy(entry));
   }
@@ -105,10 +93,6 @@ export class MinimalStore implements QnoxLocalStore {
   async getCache(key: string): Promise<CacheRecord | undefined> {
     const entry = this.#data.cache.get(key);
     return entry && copy(entry);
-  }
-
-  async deleteCache(key: string): Promise<void> {
-    this.#data.cache.delete(key);
   }
 
   async purgeExpiredCache(now: number, keepStaleMs = 0): Promise<number> {

@@ -1,4 +1,5 @@
 import type { TaskRecord } from '../model/records.js';
+import { nextDueAt, taskById } from '../stores/store-access.js';
 import { type Case, check, ids, same, sampleTask } from './conformance-checks.js';
 
 /** Conformance cases for the schedule: which tasks are due, in which order, after which changes. */
@@ -14,7 +15,7 @@ export const scheduleCases: Case[] = [
       same(ids(await store.dueTasks({ now: 20, limit: 10 })), [b1.id, a1.id], 'heads due by 20');
       same(ids(await store.dueTasks({ now: 20, limit: 1 })), [b1.id], 'limit');
       same(ids(await store.dueTasks({ now: 4, limit: 10 })), [], 'nothing due at 4');
-      same(await store.nextDueAt(), 5, 'nextDueAt is the earliest head');
+      same(await nextDueAt(store), 5, 'nextDueAt is the earliest head');
       return undefined;
     },
   },
@@ -26,7 +27,7 @@ export const scheduleCases: Case[] = [
       const b1 = await store.enqueue(sampleTask({ orderingKey: 'b', nextAttemptAt: 0 }));
       await store.updateTask({ ...a1, attempts: 1, nextAttemptAt: 500 });
       same(ids(await store.dueTasks({ now: 100, limit: 10 })), [b1.id], 'a2 waits behind a1');
-      same((await store.getTask(a1.id))?.attempts, 1, 'update persisted');
+      same((await taskById(store, a1.id))?.attempts, 1, 'update persisted');
       same(
         ids(await store.dueTasks({ now: 500, limit: 10 })),
         [b1.id, a1.id],
@@ -50,7 +51,7 @@ export const scheduleCases: Case[] = [
       );
       same(ids(await store.dueTasks({ now: 200, limit: 1 })), [b1.id], 'only b is due');
       await store.removeTask(b1.id);
-      same(await store.nextDueAt(), 500, 'a stays due at 500');
+      same(await nextDueAt(store), 500, 'a stays due at 500');
       same(ids(await store.dueTasks({ now: 200, limit: 10 })), [], 'nothing due at 200');
       same(ids(await store.dueTasks({ now: 500, limit: 10 })), [a1.id], 'a1 first at 500');
       return undefined;
@@ -64,7 +65,7 @@ export const scheduleCases: Case[] = [
       const a1 = await at('a', 1);
       const b1 = await at('b', 2);
       await at('a', 3);
-      same(await store.nextDueAt(), 1, 'a is due from 1');
+      same(await nextDueAt(store), 1, 'a is due from 1');
       same(ids(await store.dueTasks({ now: 3, limit: 1 })), [a1.id], 'a first');
       same(ids(await store.dueTasks({ now: 3, limit: 2 })), [a1.id, b1.id], 'then b');
       return undefined;
@@ -100,9 +101,9 @@ export const scheduleCases: Case[] = [
         { ...a2, sentAt: 7, inFlightAt: 7 },
         { ...b1, sentAt: 7 },
       ]);
-      same((await store.getTask(a1.id))?.sentAt, 7, 'first updated');
-      same((await store.getTask(a2.id))?.inFlightAt, 7, 'second updated');
-      same(await store.getTask(b1.id), undefined, 'a removed task is not brought back');
+      same((await taskById(store, a1.id))?.sentAt, 7, 'first updated');
+      same((await taskById(store, a2.id))?.inFlightAt, 7, 'second updated');
+      same(await taskById(store, b1.id), undefined, 'a removed task is not brought back');
       same(await store.pendingCount(), 2, 'count unchanged');
       same(ids(await store.dueTasks({ now: 100, limit: 10 })), [], 'a waits for its head at 300');
       same(ids(await store.dueTasks({ now: 300, limit: 10 })), [a1.id], 'a due at 300');

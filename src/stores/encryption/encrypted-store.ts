@@ -6,6 +6,7 @@ import type {
 } from '../../model/records.js';
 import { RECORD_VERSION } from '../../model/records.js';
 import type { ClearOptions, QnoxLocalStore, QuarantineReport } from '../local-store.js';
+import { deadLetterCount, dropCache, nextDueAt, taskById } from '../store-access.js';
 import { Cipher, type EncryptionKeyOptions } from './cipher.js';
 
 /** What is sealed of a task: everything but the fields the indexes need. */
@@ -103,11 +104,11 @@ class EncryptedStore implements QnoxLocalStore {
   }
 
   nextDueAt(): Promise<number | undefined> {
-    return this.inner.nextDueAt();
+    return nextDueAt(this.inner);
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
-    const row = await this.inner.getTask(id);
+    const row = await taskById(this.inner, id);
     return row ? (await this.#openAll([row]))[0] : undefined;
   }
 
@@ -154,7 +155,7 @@ class EncryptedStore implements QnoxLocalStore {
   }
 
   deadLetterCount(): Promise<number> {
-    return this.inner.deadLetterCount();
+    return deadLetterCount(this.inner);
   }
 
   async putCache(entry: CacheRecord): Promise<void> {
@@ -186,13 +187,13 @@ class EncryptedStore implements QnoxLocalStore {
       return { ...row, key, ...part };
     } catch {
       // A cache entry is only a copy: drop it and read from the network instead.
-      await this.inner.deleteCache(blindKey);
+      await dropCache(this.inner, blindKey);
       return undefined;
     }
   }
 
   async deleteCache(key: string): Promise<void> {
-    await this.inner.deleteCache(await this.#c().blind(key));
+    await dropCache(this.inner, await this.#c().blind(key));
   }
 
   purgeExpiredCache(now: number, keepStaleMs?: number): Promise<number> {
