@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HOT_ENTRY } from '../scripts/bench-fixtures.js';
 import { GroupCommit } from '../src/stores/group-commit.js';
 import { HotCache } from '../src/stores/hot-cache.js';
+import { ManualClock } from '../src/testing/index.js';
 
 function deferred<T>() {
   let resolve!: (value: T) => void;
@@ -36,6 +37,33 @@ describe('GroupCommit', () => {
     ]);
     gates[1]!.resolve();
     expect(await Promise.all(second)).toEqual([40, 50]);
+  });
+
+  it('in a stream of calls a batch lingers on the clock for more; after a lull it commits at once', async () => {
+    const clock = new ManualClock();
+    const batches: number[][] = [];
+    const group = new GroupCommit<number, void>(
+      async (items) => {
+        batches.push(items);
+        return items.map(() => undefined);
+      },
+      200,
+      200,
+      clock,
+    );
+    await group.add(1); // after a lull: at once
+    const streaming = [group.add(2), group.add(3)];
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1]]); // within 200 ms of the last batch: it lingers
+    clock.advance(199);
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1]]);
+    clock.advance(1);
+    await Promise.all(streaming);
+    expect(batches).toEqual([[1], [2, 3]]);
+    clock.advance(1_000);
+    await group.add(4); // a lull again
+    expect(batches).toEqual([[1], [2, 3], [4]]);
   });
 
   it('a failed batch rejects its own calls only', async () => {

@@ -37,10 +37,15 @@ export class SendMarks {
   constructor(private readonly deps: SendMarkDeps) {
     const { store } = deps;
     this.#commits = store.updateTasks
-      ? new GroupCommit(async (batches) => {
-          await store.updateTasks!(batches.flat());
-          return batches.map(() => undefined);
-        })
+      ? new GroupCommit(
+          async (batches) => {
+            await store.updateTasks!(batches.flat());
+            return batches.map(() => undefined);
+          },
+          0,
+          0,
+          deps.clock,
+        )
       : undefined;
   }
 

@@ -44,3 +44,12 @@ export const systemClock: Clock = {
   setTimeout: (callback, delayMs) => globalThis.setTimeout(callback, clampDelay(delayMs)),
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
+
+/** A clock that asks `get` for the real one at each call (for objects built before their options). */
+export function lazyClock(get: () => Clock): Clock {
+  return {
+    now: () => get().now(),
+    setTimeout: (run, ms) => get().setTimeout(run, ms),
+    clearTimeout: (handle) => get().clearTimeout(handle),
+  };
+}

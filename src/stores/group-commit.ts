@@ -1,3 +1,5 @@
+import { type Clock, systemClock, type TimerHandle } from '../platform/clock.js';
+
 /**
  * Gathers calls into batches, one batch in flight at a time: calls made while a
  * batch commits go together in the next one. Each call settles with its batch.
@@ -10,7 +12,7 @@
 export class GroupCommit<I, O> {
   #waiting: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
   #busy = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: TimerHandle | undefined;
   #lastFlush = Number.NEGATIVE_INFINITY;
   /** When the waiting batch got its first call. */
   #openedAt = 0;
@@ -21,11 +23,13 @@ export class GroupCommit<I, O> {
     private readonly commit: (items: I[]) => Promise<O[]>,
     private readonly lingerMs = 0,
     private readonly streamMs = lingerMs * 4,
+    /** Time and the linger timer (a `ManualClock` in tests). */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   add(item: I): Promise<O> {
     return new Promise((resolve, reject) => {
-      if (this.#waiting.length === 0) this.#openedAt = Date.now();
+      if (this.#waiting.length === 0) this.#openedAt = this.clock.now();
       this.#waiting.push({ item, resolve, reject });
       if (this.#busy) return;
       this.#busy = true;
@@ -35,14 +39,14 @@ export class GroupCommit<I, O> {
 
   /** Commits the waiting batch: at once after a lull, else once it has lingered. */
   #next(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     if (this.#hurry || now - this.#lastFlush >= this.streamMs) {
       this.#hurry = false;
       queueMicrotask(() => void this.#flush());
       return;
     }
     const wait = Math.max(0, this.#openedAt + this.lingerMs - now);
-    this.#timer = setTimeout(() => void this.#flush(), wait);
+    this.#timer = this.clock.setTimeout(() => void this.#flush(), wait);
   }
 
   /** Commits what waits now, or right after the batch that is committing; no-op when idle. */
@@ -52,9 +56,9 @@ export class GroupCommit<I, O> {
   }
 
   async #flush(): Promise<void> {
-    clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#lastFlush = Date.now();
+    this.#lastFlush = this.clock.now();
     const batch = this.#waiting;
     this.#waiting = [];
     try {

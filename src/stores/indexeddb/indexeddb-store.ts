@@ -6,7 +6,9 @@ import {
   type NewTaskRecord,
   type TaskRecord,
 } from '../../model/records.js';
+import { lazyClock, systemClock } from '../../platform/clock.js';
 import { type DrainLock, drainLock } from '../../platform/drain-lock.js';
+import { askPersistentStorage } from '../../platform/persist.js';
 import { GroupCommit } from '../group-commit.js';
 import { HotCache } from '../hot-cache.js';
 import type { ClearOptions, QnoxLocalStore, QuarantineReport } from '../local-store.js';
@@ -53,6 +55,8 @@ export class IndexedDbStore implements QnoxLocalStore {
   readonly #name: string;
   readonly #options: IndexedDbStoreOptions;
   readonly #conn: Connection;
+  // The store's clock, read at each use: its options are set after the fields.
+  readonly #time = lazyClock(() => this.#options.clock ?? systemClock);
   readonly #adds = new GroupCommit<NewTaskRecord, TaskRecord>((inputs) =>
     this.#conn.write([TASKS, HEADS], (tx) => addRows(tx, inputs), 'strict'),
   );
@@ -69,12 +73,12 @@ export class IndexedDbStore implements QnoxLocalStore {
     },
     200,
     200,
+    this.#time,
   );
   readonly #schedule: Schedule;
   /** What this store read of the queue recently, so a drain's removals need no reads. */
   readonly #known = new RowAddresses();
   #quarantineListener: ((report: QuarantineReport) => void) | undefined;
-
   #lock: DrainLock | undefined;
   #hot: HotCache | undefined;
 
@@ -93,10 +97,8 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   /**
-   * One drainer per database across tabs and workers: a Web Lock held until
-   * `close()`, the tab goes away, or the page is frozen. Without Web Locks, a
-   * leader elected over a BroadcastChannel (best effort, lease of 5 s); with
-   * neither, every context drains. Idempotency keys keep the effect single.
+   * One drainer per database across tabs and workers (`platform/drain-lock.ts`):
+   * a Web Lock, else a BroadcastChannel election, else every context drains.
    */
   acquireDrainLock(): Promise<boolean> {
     this.#lock ??= drainLock(`qnox-drain:${this.#name}`, this.#options.clock);
@@ -112,10 +114,7 @@ export class IndexedDbStore implements QnoxLocalStore {
     const hotEntries = this.#options.hotEntries ?? 100;
     if (hotEntries > 0) this.#hot ??= new HotCache(hotEntries, `qnox-cache:${this.#name}`);
     await this.#conn.open();
-    const storage = (
-      globalThis as { navigator?: { storage?: { persist?: () => Promise<boolean> } } }
-    ).navigator?.storage;
-    if (this.#options.persist !== false) await storage?.persist?.().catch(() => false);
+    if (this.#options.persist !== false) await askPersistentStorage();
   }
 
   onQuarantine(listener: (report: QuarantineReport) => void): void {
@@ -206,7 +205,7 @@ export class IndexedDbStore implements QnoxLocalStore {
         this.#quarantineListener?.({
           ...(typeof row?.id === 'string' ? { id: row.id } : {}),
           reason: (error as Error).message,
-          at: Date.now(),
+          at: this.#time.now(),
           raw: row,
         });
       }
@@ -339,7 +338,7 @@ export class IndexedDbStore implements QnoxLocalStore {
     const report: QuarantineReport = {
       ...(typeof id === 'string' ? { id } : {}),
       reason: error instanceof Error ? error.message : String(error),
-      at: Date.now(),
+      at: this.#time.now(),
       raw: row,
     };
     await this.#conn.write([TASKS, HEADS, QUARANTINE, REMOVALS], async (tx) => {
