@@ -9,6 +9,7 @@ export default defineConfig({
     testing: 'src/testing/index.ts',
     'service-worker': 'src/service-worker.ts',
     react: 'src/react.ts',
+    encryption: 'src/encryption.ts',
   },
   external: ['better-sqlite3', 'node:sqlite', 'react'],
   format: ['esm'],

@@ -71,7 +71,5 @@ export {
 } from './platform/connectivity.js';
 export type { EventStream, LiveValue, Subscribable } from './status/subscribable.js';
 export type { SyncPhase, SyncStatus } from './status/sync-status.js';
-export type { EncryptionKeyOptions } from './stores/encryption/cipher.js';
-export { encryptedStore } from './stores/encryption/encrypted-store.js';
 export type { ClearOptions, QnoxLocalStore, QuarantineReport } from './stores/local-store.js';
 export { MemoryStore } from './stores/memory-store.js';

@@ -20,7 +20,8 @@ import { afterAll, describe, expect, it } from 'vitest';
  * 0.08 kB for names that say what they are (`channelName`, `tasksAfter`,
  * `counts` are property names a minifier keeps), and 0.13 kB for the store
  * contract's fallbacks (`stores/store-access.ts`: four members became optional
- * accelerators), and 0.06 kB for the group commit's time on a `Clock`. A guard is
+ * accelerators), 0.06 kB for the group commit's time on a `Clock`, and (the
+ * last row) 0.03 kB for encryption's own entry point. A guard is
  * never raised without an issue saying so; the
  * targets are met only once the features become plug-ins (see CHANGELOG,
  * "Known gaps", for what stands between each row and its target).
@@ -43,12 +44,12 @@ const ROWS = [
     guardKb: 24.9,
   },
   {
-    name: 'everything: root + IndexedDB + service worker + React, all chunks',
+    name: 'everything: root + IndexedDB + service worker + React + encryption, all chunks',
     source:
-      "export * from 'SRC/index.ts'; export * from 'SRC/indexeddb.ts'; export * from 'SRC/service-worker.ts'; export * from 'SRC/react.ts';",
+      "export * from 'SRC/index.ts'; export * from 'SRC/indexeddb.ts'; export * from 'SRC/service-worker.ts'; export * from 'SRC/react.ts'; export * from 'SRC/encryption.ts';",
     count: 'all',
     targetKb: 15,
-    guardKb: 29.4,
+    guardKb: 29.45,
   },
 ] as const;
 

@@ -1,6 +1,7 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { encryptedStore, MemoryStore, type QnoxLocalStore, QnoxSync } from '../src/index.js';
+import { encryptedStore } from '../src/encryption.js';
+import { MemoryStore, type QnoxLocalStore, QnoxSync } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
 import { ManualClock, runStoreConformance } from '../src/testing/index.js';
 import { closeAfterEach, drainAll } from './helpers/harness.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { encryptedStore } from '../src/index.js';
+import { encryptedStore } from '../src/encryption.js';
 import { SqliteStore } from '../src/node.js';
 import { runStoreConformance } from '../src/testing/index.js';
 

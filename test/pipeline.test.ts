@@ -1,6 +1,7 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { encryptedStore, MemoryStore } from '../src/index.js';
+import { encryptedStore } from '../src/encryption.js';
+import { MemoryStore } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
 import { closeAfterEach, drainAll, startHarness, until } from './helpers/harness.js';
 

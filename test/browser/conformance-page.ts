@@ -1,6 +1,6 @@
 /** Runs the store conformance suite inside Chromium on its real IndexedDB. */
 
-import { encryptedStore } from '../../src/index.js';
+import { encryptedStore } from '../../src/encryption.js';
 import { IndexedDbStore } from '../../src/indexeddb.js';
 import { runStoreConformance } from '../../src/testing/index.js';
 
