@@ -9,10 +9,11 @@ import {
   parseRecord,
   type TaskRecord,
 } from '../../model/records.js';
+import { GroupCommit } from '../group-commit.js';
 import type { ClearOptions, QnoxLocalStore, QuarantineReport } from '../local-store.js';
 import { DrainLock } from './drain-lock.js';
 import { openDatabase, type SqliteDatabase, type SqliteStatement } from './driver.js';
-import { commitBatch, type PendingEnqueue } from './enqueue-batch.js';
+import { commitBatch, type EnqueueOutcome } from './enqueue-batch.js';
 import { migrate } from './schema.js';
 import { checkPath, isMemoryPath, type SqliteStoreOptions } from './sqlite-options.js';
 import { damaged, dueOf, readDeadLetter, wrap } from './sqlite-records.js';
@@ -38,7 +39,13 @@ export class SqliteStore implements QnoxLocalStore {
   #db: SqliteDatabase | undefined;
   #lock: DrainLock | undefined;
   #statements = new Map<string, SqliteStatement>();
-  #batch: PendingEnqueue[] = [];
+  readonly #adds = new GroupCommit<NewTaskRecord, EnqueueOutcome>(async (inputs) =>
+    commitBatch(
+      inputs,
+      (rows) => this.#insert(rows),
+      (error) => wrap(error, 'queue the write'),
+    ),
+  );
   #listener: ((report: QuarantineReport) => void) | undefined;
 
   constructor(private readonly options: SqliteStoreOptions = {}) {
@@ -77,31 +84,24 @@ export class SqliteStore implements QnoxLocalStore {
     return this.#lock?.holds() ?? false;
   }
 
-  enqueue(input: NewTaskRecord): Promise<TaskRecord> {
-    return new Promise((resolve, reject) => {
-      this.#batch.push({ input, resolve, reject });
-      if (this.#batch.length === 1) queueMicrotask(() => this.#flush());
-    });
+  /** Enqueues issued together (or while the previous batch commits) share one transaction. */
+  async enqueue(input: NewTaskRecord): Promise<TaskRecord> {
+    const outcome = await this.#adds.add(input);
+    if ('error' in outcome) throw outcome.error;
+    return outcome.task;
   }
 
-  #flush(): void {
-    const batch = this.#batch;
-    this.#batch = [];
-    commitBatch(
-      batch,
-      (rows) =>
-        this.#tx(() =>
-          rows.map(({ input, json }) => {
-            const hasHead = this.#q('SELECT 1 FROM qnox_tasks WHERE ordering_key = ? LIMIT 1').get(
-              input.orderingKey,
-            );
-            const result = this.#q(
-              'INSERT INTO qnox_tasks (id, ordering_key, head_due, record) VALUES (?, ?, ?, ?)',
-            ).run(input.id, input.orderingKey, hasHead ? null : input.nextAttemptAt, json);
-            return Number(result.lastInsertRowid);
-          }),
-        ),
-      (error) => wrap(error, 'queue the write'),
+  #insert(rows: readonly { input: NewTaskRecord; json: string }[]): number[] {
+    return this.#tx(() =>
+      rows.map(({ input, json }) => {
+        const hasHead = this.#q('SELECT 1 FROM qnox_tasks WHERE ordering_key = ? LIMIT 1').get(
+          input.orderingKey,
+        );
+        const result = this.#q(
+          'INSERT INTO qnox_tasks (id, ordering_key, head_due, record) VALUES (?, ?, ?, ?)',
+        ).run(input.id, input.orderingKey, hasHead ? null : input.nextAttemptAt, json);
+        return Number(result.lastInsertRowid);
+      }),
     );
   }
 
