@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import { build } from 'esbuild';
 import { rollup } from 'rollup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawned } from './helpers/spawned.js';
 import { TestServer } from './helpers/test-server.js';
 
 /**
@@ -47,21 +47,10 @@ afterAll(async () => {
 });
 
 /** Runs the bundled app in its own folder (the default store goes to ./.qnox there). */
-function runApp(entry: string): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [entry], {
-      cwd: app,
-      env: { ...process.env, API: api },
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.on('exit', (code) => resolve({ code, out }));
-  });
+async function runApp(entry: string): Promise<{ code: number | null; out: string }> {
+  const run = spawned(process.execPath, [entry], { cwd: app, env: { API: api } });
+  const code = await run.exited;
+  return { code, out: run.output() };
 }
 
 describe('a bundled Node app gets SQLite as its default store', { timeout: 60_000 }, () => {

@@ -1,22 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { until } from './helpers/harness.js';
+import { spawned } from './helpers/spawned.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
-/** Runs a command in the repository; collects its output; resolves with its exit code. */
-function run(command: string, args: string[], env: Record<string, string> = {}) {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env } });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
+/** Runs a command in the repository. */
+const run = (command: string, args: string[], env: Record<string, string> = {}) =>
+  spawned(command, args, { cwd: root, env });
 
 const refused = (url: string) =>
   fetch(url).then(

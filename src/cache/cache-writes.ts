@@ -97,15 +97,18 @@ export class CacheWrites {
    * the row). False when neither is cached.
    */
   async applyOptimistic(task: TaskRecord, update: (current: unknown) => unknown): Promise<boolean> {
-    const entry = await this.#entry(task.url);
     const member = this.deps.collections?.memberOf(task.url);
-    const list = member && (await this.#entry(member.list.url));
+    // One round of reads: the resource and the list it is a member of.
+    const [entry, list] = await Promise.all([
+      this.#entry(task.url),
+      member ? this.#entry(member.list.url) : undefined,
+    ]);
     const listData = list ? bodyData(list.body) : undefined;
-    const row = list ? member.list.find(listData, member.id) : undefined;
+    const row = list && member ? member.list.find(listData, member.id) : undefined;
     if (!entry && row === undefined) return false;
     const next = update(entry ? bodyData(entry.body) : row);
     if (entry) await this.#layer(entry, task.id, next);
-    if (list && row !== undefined)
+    if (list && member && row !== undefined)
       await this.#layer(list, task.id, member.list.replace(listData, member.id, next));
     return true;
   }
