@@ -10,6 +10,7 @@ export default defineConfig({
     'service-worker': 'src/service-worker.ts',
     react: 'src/react.ts',
     encryption: 'src/encryption.ts',
+    conflicts: 'src/conflicts.ts',
   },
   external: ['better-sqlite3', 'node:sqlite', 'react'],
   format: ['esm'],

@@ -3,7 +3,6 @@ export type { CollectionSpec, ListedCollection } from './cache/collections.js';
 export type {
   AuthOptions,
   CacheOptions,
-  ConflictOptions,
   DeliveryOptions,
   OptionGroups,
   PlatformOptions,
@@ -16,20 +15,14 @@ export type {
   QnoxResponse,
   QnoxSyncOptions,
 } from './client/options.js';
-export type { PluginResponse, PluginWrite, QnoxPlugin } from './client/plugins.js';
 export { type MutationHandle, QnoxSync, type RetryEdit } from './client/qnox-sync.js';
-export type {
-  ConflictContext,
-  ConflictDecision,
-  ConflictDetector,
-  ConflictResolver,
-  ConflictStrategy,
-} from './conflict/conflict-types.js';
 export type { RetryPolicy } from './engine/backoff.js';
+export type { PluginResponse, PluginWrite, QnoxPlugin } from './engine/plugin.js';
 export type { SyncReport } from './engine/sync-engine.js';
 export type { DrainedOptions } from './engine/until-drained.js';
 export { IN_PROGRESS_PROBLEM } from './http/classify.js';
 export type { FetchLike } from './http/transport.js';
+export type { ConflictStrategy } from './model/conflict-types.js';
 export {
   AuthError,
   CacheMissError,
@@ -50,7 +43,6 @@ export {
   TimeoutError,
 } from './model/errors.js';
 export type { SyncEvent, TaskSummary } from './model/events.js';
-export { type MergeInput, type MergeOptions, mergeJson } from './model/merge-json.js';
 export {
   type AttemptError,
   type CacheRecord,

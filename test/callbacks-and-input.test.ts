@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { conflicts } from '../src/conflicts.js';
 import { MemoryStore, QnoxSync, type SyncEvent } from '../src/index.js';
 import { ManualClock } from '../src/testing/index.js';
 import { closeAfterEach, drainAll, startHarness } from './helpers/harness.js';
@@ -86,9 +87,13 @@ describe('app callbacks that throw fail their own call or write, typed; the engi
 
   it('a throwing conflictDetector leaves no sent write queued', async () => {
     const h = await harness({
-      conflictDetector: () => {
-        throw new Error('bad');
-      },
+      plugins: [
+        conflicts({
+          detect: () => {
+            throw new Error('bad');
+          },
+        }),
+      ],
     });
     const write = await h.sync.post('/streams/a', { n: 1 });
     await drainAll(h.sync, h.clock);
@@ -99,10 +104,14 @@ describe('app callbacks that throw fail their own call or write, typed; the engi
 
   it('a throwing merge parks the write as a conflict with a CallbackError; the next write still goes', async () => {
     const h = await harness({
-      conflictStrategy: 'merge',
-      merge: () => {
-        throw new Error('cannot merge');
-      },
+      plugins: [
+        conflicts({
+          strategy: 'merge',
+          merge: () => {
+            throw new Error('cannot merge');
+          },
+        }),
+      ],
     });
     h.server.editItem('1', { title: 'base' });
     await h.sync.get('/items/1');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { conflicts } from '../src/conflicts.js';
 import { closeAfterEach, drainAll, startHarness } from './helpers/harness.js';
 
 const closer = closeAfterEach();
@@ -124,7 +125,7 @@ describe('read your own writes', () => {
   });
 
   it('an optimistic update rolls back to the server version when it loses to server-wins', async () => {
-    const h = await withItem({ conflictStrategy: 'server-wins' });
+    const h = await withItem({ plugins: [conflicts({ strategy: 'server-wins' })] });
     h.server.editItem('1', { title: 'theirs', qty: 3 });
     await h.sync.put('/items/1', { title: 'mine' }, { optimistic: () => ({ title: 'mine' }) });
     await drainAll(h.sync, h.clock);

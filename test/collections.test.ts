@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { conflicts } from '../src/conflicts.js';
 import { ConfigError, ConflictError, collection, type SyncEvent } from '../src/index.js';
 import { closeAfterEach, drainAll, startHarness } from './helpers/harness.js';
 import type { TestServer } from './helpers/test-server.js';
@@ -42,7 +43,10 @@ describe('collections: validators from the cached list', () => {
   });
 
   it('a parked conflict retried with client-wins goes out over the server’s version; a bad strategy is refused', async () => {
-    const h = await listed({ collections: [collection({ path: '/items', etag: 'etag' })] });
+    const h = await listed({
+      collections: [collection({ path: '/items', etag: 'etag' })],
+      plugins: [conflicts()],
+    });
     h.server.editItem('1', { name: 'Apples (edited elsewhere)', qty: 103 });
     await (await h.sync.patch('/items/1', { qty: 4 })).result.catch(() => undefined);
     const [dead] = await h.sync.deadLetters();

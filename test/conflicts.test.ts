@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConflictError, MemoryStore, QnoxSync } from '../src/index.js';
+import { conflicts } from '../src/conflicts.js';
+import { ConfigError, ConflictError, MemoryStore, QnoxSync } from '../src/index.js';
 import { ManualClock } from '../src/testing/index.js';
 import { closeAfterEach, drainAll, startHarness } from './helpers/harness.js';
 import { TestServer } from './helpers/test-server.js';
@@ -59,7 +60,11 @@ describe('conflict detection', () => {
 
   it('a custom detector turns a 200 into a conflict', async () => {
     const h = await withItem({
-      conflictDetector: (res) => (res.data as { title?: string } | null)?.title === 'rejected',
+      plugins: [
+        conflicts({
+          detect: (res) => (res.data as { title?: string } | null)?.title === 'rejected',
+        }),
+      ],
     });
     const m = await h.sync.put('/items/1', { title: 'rejected' });
     await drainAll(h.sync, h.clock);
@@ -67,7 +72,7 @@ describe('conflict detection', () => {
   });
 
   it('428 makes the client learn the current ETag and send once more', async () => {
-    const h = await withItem();
+    const h = await withItem({ plugins: [conflicts()] });
     h.server.requireIfMatch = true;
     const m = await h.sync.put('/items/1', { title: 'x' }, { ifMatch: false });
     await drainAll(h.sync, h.clock);
@@ -76,9 +81,35 @@ describe('conflict detection', () => {
   });
 });
 
+describe('without the conflicts() plug-in', () => {
+  it('a 428 parks the write (reason conflict), naming the plug-in that would answer it', async () => {
+    const h = await withItem();
+    h.server.requireIfMatch = true;
+    const m = await h.sync.put('/items/1', { title: 'x' }, { ifMatch: false });
+    await drainAll(h.sync, h.clock);
+    const error = await m.result.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect((error as Error).message).toContain('conflicts()');
+    expect((await h.sync.deadLetters())[0]?.reason).toBe('conflict');
+    expect(h.server.items.get('1')?.value).toMatchObject({ title: 'base' });
+  });
+
+  it('a write may only ask for park; any other strategy is a ConfigError naming the plug-in, and nothing is queued', async () => {
+    const h = await withItem();
+    for (const conflict of ['merge', 'client-wins', () => 'park' as const] as const) {
+      const error = await h.sync.put('/items/1', { title: 'x' }, { conflict }).catch((e) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toContain('qnox-offline-sync/conflicts');
+    }
+    expect(await h.sync.pendingCount()).toBe(0);
+    await (await h.sync.put('/items/1', { title: 'y' }, { conflict: 'park' })).result;
+    expect(h.server.items.get('1')?.value).toMatchObject({ title: 'y' });
+  });
+});
+
 describe('conflict strategies, end to end', () => {
   it('server-wins drops the local change, refreshes the cache and reports it', async () => {
-    const h = await withItem({ conflictStrategy: 'server-wins' });
+    const h = await withItem({ plugins: [conflicts({ strategy: 'server-wins' })] });
     h.server.editItem('1', { title: 'theirs', qty: 1, note: 'n' });
     const m = await h.sync.put('/items/1', { title: 'mine' });
     await drainAll(h.sync, h.clock);
@@ -93,7 +124,7 @@ describe('conflict strategies, end to end', () => {
   });
 
   it('client-wins re-sends the local change over the current ETag, with a new idempotency key', async () => {
-    const h = await withItem({ conflictStrategy: 'client-wins' });
+    const h = await withItem({ plugins: [conflicts({ strategy: 'client-wins' })] });
     h.server.editItem('1', { title: 'theirs', qty: 9, note: 'n' });
     const m = await h.sync.put('/items/1', { title: 'mine', qty: 1, note: 'n' });
     await drainAll(h.sync, h.clock);
@@ -105,7 +136,7 @@ describe('conflict strategies, end to end', () => {
   });
 
   it('merge keeps both sides: remote-only changes survive a local PUT', async () => {
-    const h = await withItem({ conflictStrategy: 'merge' });
+    const h = await withItem({ plugins: [conflicts({ strategy: 'merge' })] });
     h.server.editItem('1', { title: 'base', qty: 7, note: 'n' });
     await h.sync.put('/items/1', { title: 'mine', qty: 1, note: 'n' });
     await drainAll(h.sync, h.clock);
@@ -113,7 +144,7 @@ describe('conflict strategies, end to end', () => {
   });
 
   it('merge of a PATCH sends a patch of the merge result', async () => {
-    const h = await withItem({ conflictStrategy: 'merge' });
+    const h = await withItem({ plugins: [conflicts({ strategy: 'merge' })] });
     h.server.editItem('1', { title: 'base', qty: 7, note: 'theirs' });
     await h.sync.patch('/items/1', { title: 'mine' });
     await drainAll(h.sync, h.clock);
@@ -121,7 +152,7 @@ describe('conflict strategies, end to end', () => {
   });
 
   it('a per-call custom resolver can send its own body', async () => {
-    const h = await withItem();
+    const h = await withItem({ plugins: [conflicts()] });
     h.server.editItem('1', { title: 'theirs', qty: 2, note: 'n' });
     const seen: unknown[] = [];
     await h.sync.put(
@@ -143,8 +174,8 @@ describe('conflict strategies, end to end', () => {
     expect(h.server.items.get('1')?.value).toEqual({ title: 'both', qty: 3, note: 'n' });
   });
 
-  it('a conflict that keeps coming back is parked after maxConflictRounds', async () => {
-    const h = await withItem({ conflictStrategy: 'client-wins', maxConflictRounds: 2 });
+  it('a conflict that keeps coming back is parked after maxRounds', async () => {
+    const h = await withItem({ plugins: [conflicts({ strategy: 'client-wins', maxRounds: 2 })] });
     h.server.faultPolicy = (req) =>
       req.method === 'PUT' ? { kind: 'status', status: 409 } : undefined;
     const events: string[] = [];
@@ -168,7 +199,7 @@ describe('two clients editing one resource offline', () => {
           baseUrl,
           clock,
           store: new MemoryStore(),
-          conflictStrategy: 'merge',
+          plugins: [conflicts({ strategy: 'merge' })],
           autoSync: false,
         });
         return { sync, clock };
@@ -194,7 +225,7 @@ describe('two clients editing one resource offline', () => {
 
 describe('lost-update prevention', () => {
   it('never silently overwrites a concurrent edit (1,000 generated cases)', async () => {
-    const h = await startHarness({ conflictStrategy: 'merge', autoSync: false });
+    const h = await startHarness({ plugins: [conflicts({ strategy: 'merge' })], autoSync: false });
     closer.close = h.close;
     const fields = ['a', 'b', 'c', 'd'] as const;
     const record = fc.record({ a: fc.nat(3), b: fc.nat(3), c: fc.nat(3), d: fc.nat(3) });

@@ -14,10 +14,10 @@ const LAYERS = [
   'status', // read-only streams and the status value
   'stores', // where records live: imports only model and platform
   'http', // transport, auth, classification, reachability
-  'conflict', // conflict strategies and merge
   'cache', // reads (strategies) and the cache side of writes
   'engine', // the drain: lanes, retries, results
   'outbox', // the write path: build, coalesce, cancel-create, enqueue
+  'plugins', // features as plug-ins, each in its own entry point (conflicts)
   'client', // the facade and its options
   'testing', // the public test kit
   '.', // entry points

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { conflicts } from '../src/conflicts.js';
 import { ConfigError, ConflictError, MemoryStore, QnoxSync } from '../src/index.js';
 import { ManualClock } from '../src/testing/index.js';
 import { closeAfterEach, drainAll } from './helpers/harness.js';
@@ -24,7 +25,7 @@ describe('options: groups, the seed names, and no typo left unsaid', () => {
       auth: { token: () => 't1' },
       cache: { ttlMs: 1_000, strategy: 'cacheFirst' },
       delivery: { autoSync: false, orderingKey: 'global' },
-      conflicts: { strategy: 'server-wins' },
+      plugins: [conflicts({ strategy: 'server-wins' })],
       platform: { clock, random: () => 0.5 },
     });
     closer.close = async () => {
@@ -44,7 +45,7 @@ describe('options: groups, the seed names, and no typo left unsaid', () => {
     expect(server.requestsTo('POST', '/streams/g')).toHaveLength(0);
     await drainAll(sync, clock);
     await expect(w.result).resolves.toMatchObject({ status: 201 });
-    // conflicts.strategy: server-wins rejects the write and keeps theirs.
+    // conflicts({ strategy }): server-wins rejects the write and keeps theirs.
     server.editItem('1', { qty: 1 });
     await sync.get('/items/1', { strategy: 'networkFirst' });
     server.editItem('1', { qty: 9 });
@@ -81,7 +82,7 @@ describe('options: groups, the seed names, and no typo left unsaid', () => {
       [{ cacheTTL: 5 }, 'cacheTTL'],
       [{ cache: { ttl: 5 } }, 'cache.ttl'],
       [{ delivery: 4 }, 'delivery'],
-      [{ conflicts: { stratgy: 'merge' } }, 'conflicts.stratgy'],
+      [{ platform: { clok: new ManualClock() } }, 'platform.clok'],
     ] as const) {
       const error = await QnoxSync.create({ ...base, ...(extra as object) }).catch(
         (e: unknown) => e,
@@ -89,5 +90,33 @@ describe('options: groups, the seed names, and no typo left unsaid', () => {
       expect(error).toBeInstanceOf(ConfigError);
       expect(error).toMatchObject({ option });
     }
+  });
+
+  it('conflict options of the client moved to the conflicts() plug-in, which checks its own', async () => {
+    const base = { baseUrl: 'http://127.0.0.1:1', store: new MemoryStore() };
+    for (const [extra, option] of [
+      [{ conflicts: { strategy: 'merge' } }, 'conflicts'],
+      [{ conflictStrategy: 'merge' }, 'conflictStrategy'],
+      [{ maxConflictRounds: 2 }, 'maxConflictRounds'],
+    ] as const) {
+      const error = await QnoxSync.create({ ...base, ...(extra as object) }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({ option, message: expect.stringContaining('conflicts()') });
+    }
+    for (const [bad, option] of [
+      [{ strategy: 'mine' }, 'conflicts.strategy'],
+      [{ maxRounds: 0 }, 'conflicts.maxRounds'],
+      [{ tieBreaker: 'both' }, 'conflicts.tieBreaker'],
+      [{ detect: 'yes' }, 'conflicts.detect'],
+      [{ stratgy: 'merge' }, 'conflicts.stratgy'],
+    ] as const) {
+      expect(() => conflicts(bad as never)).toThrow(ConfigError);
+      expect(() => conflicts(bad as never)).toThrow(expect.objectContaining({ option }));
+    }
+    const twice = await QnoxSync.create({ ...base, plugins: [conflicts(), conflicts()] }).catch(
+      (e: unknown) => e,
+    );
+    expect(twice).toMatchObject({ option: 'plugins', message: expect.stringContaining('both') });
   });
 });

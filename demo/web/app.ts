@@ -3,6 +3,8 @@
  * on screen. `?autosync=0` opens a page that never sends by itself: the service worker (or
  * another tab) delivers, and this page shows what they did.
  */
+
+import { conflicts } from '../../src/conflicts.js';
 import {
   collection,
   type DeadLetterRecord,
@@ -28,7 +30,8 @@ const sync = await QnoxSync.create({
     timeoutMs: 5_000,
     autoSync: new URLSearchParams(location.search).get('autosync') !== '0',
   },
-  conflicts: { strategy: 'park' },
+  // Conflicts are parked for the user (the default); the plug-in answers "Keep mine".
+  plugins: [conflicts()],
   // Each row of GET /items carries its ETag: a +1 on a fresh page is made against it.
   cache: { collections: [collection({ path: '/items', etag: 'etag' })] },
 });

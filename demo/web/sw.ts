@@ -1,5 +1,6 @@
 /// <reference lib="webworker" />
 /** The demo's service worker: serves the app shell offline and drains the outbox on Background Sync. */
+import { conflicts } from '../../src/conflicts.js';
 import { QnoxSync } from '../../src/index.js';
 import { handleBackgroundSync } from '../../src/service-worker.js';
 
@@ -54,6 +55,8 @@ handleBackgroundSync(() => {
     // The worker sends only when the browser wakes it (sync, periodicsync, activate, message).
     delivery: { autoSync: false, timeoutMs: 5_000 },
     retry: { baseDelayMs: 500, maxDelayMs: 10_000 },
+    // A "Keep mine" retried on the page may be delivered here: same resolution rules.
+    plugins: [conflicts()],
   });
   return client;
 });

@@ -1,6 +1,6 @@
 import { CacheReader } from '../cache/cache-reader.js';
 import { CacheWrites } from '../cache/cache-writes.js';
-import type { ConflictStrategy } from '../conflict/conflict-types.js';
+import { parkConflicts } from '../engine/conflict-port.js';
 import { linkContexts } from '../engine/context-link.js';
 import { serialPasses } from '../engine/serial-passes.js';
 import { SyncEngine } from '../engine/sync-engine.js';
@@ -8,6 +8,7 @@ import { WriteResults } from '../engine/write-results.js';
 import { AuthGate } from '../http/auth.js';
 import { Reachability } from '../http/reachability.js';
 import { Transport } from '../http/transport.js';
+import type { ConflictStrategy } from '../model/conflict-types.js';
 import type { SyncEvent } from '../model/events.js';
 import { OutboxWriter } from '../outbox/outbox-writer.js';
 import type { ChangeChannel } from '../platform/broadcast.js';
@@ -16,7 +17,7 @@ import { Emitter } from '../status/subscribable.js';
 import { StatusController } from '../status/sync-status.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
 import type { FlatOptions } from './options.js';
-import { withPlugins } from './plugins.js';
+import { portOf, withPlugins } from './plugins.js';
 import type { ResolvedOptions } from './resolve-options.js';
 
 /** The parts a client is made of, wired together. */
@@ -79,8 +80,7 @@ export function assemble(input: FlatOptions, options: ResolvedOptions, store: Qn
     settlements,
     random: input.random ?? Math.random,
     autoSync: input.autoSync ?? true,
-    // A detector may turn a delivered write into a conflict and re-send it: keep strict lanes then.
-    pipeline: options.conflictDetector === undefined,
+    conflicts: portOf(options.plugins, 'conflicts') ?? parkConflicts,
     perCallConflict,
     newId: () => crypto.randomUUID(),
     ...withPlugins(

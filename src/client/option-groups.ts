@@ -1,7 +1,5 @@
 import type { CollectionSpec } from '../cache/collections.js';
 import type { CacheStrategy } from '../cache/get-options.js';
-import type { ConflictDetector, ConflictStrategy } from '../conflict/conflict-types.js';
-import type { MergeInput } from '../model/merge-json.js';
 import type { Clock } from '../platform/clock.js';
 import type { ConnectivityMonitor } from '../platform/connectivity.js';
 
@@ -101,40 +99,6 @@ export interface DeliveryOptions {
   coalesce?: boolean;
 }
 
-/** `conflicts`: how 409/412 (and what `detect` flags) are resolved. */
-export interface ConflictOptions {
-  /**
-   * `'park'`, `'server-wins'`, `'client-wins'`, `'merge'` or your resolver.
-   * @default 'park'
-   * @example 'merge'
-   */
-  strategy?: ConflictStrategy;
-  /**
-   * Flags a 2xx answer as a conflict too.
-   * @default none
-   * @example (res) => (res.data as { stale?: boolean }).stale === true
-   */
-  detect?: ConflictDetector;
-  /**
-   * The three-way merge of the `'merge'` strategy.
-   * @default mergeJson with `tieBreaker`
-   * @example ({ local, server }) => ({ ...(server as object), ...(local as object) })
-   */
-  merge?: (input: MergeInput) => unknown;
-  /**
-   * Who wins the default merge where both sides changed the same value.
-   * @default 'local'
-   * @example 'server'
-   */
-  tieBreaker?: 'local' | 'server';
-  /**
-   * How many times one write's conflict is resolved and re-sent before it is parked.
-   * @default 3
-   * @example 5
-   */
-  maxRounds?: number;
-}
-
 /** `platform`: the seams tests and unusual hosts replace. */
 export interface PlatformOptions {
   /**
@@ -181,13 +145,6 @@ export const GROUPS = {
     autoSync: 'autoSync',
     coalesce: 'coalesce',
   },
-  conflicts: {
-    strategy: 'conflictStrategy',
-    detect: 'conflictDetector',
-    merge: 'merge',
-    tieBreaker: 'mergeTieBreaker',
-    maxRounds: 'maxConflictRounds',
-  },
   platform: {
     clock: 'clock',
     connectivity: 'connectivity',
@@ -198,7 +155,6 @@ export const GROUPS = {
   auth: Record<keyof AuthOptions, string>;
   cache: Record<keyof CacheOptions, string>;
   delivery: Record<keyof DeliveryOptions, string>;
-  conflicts: Record<keyof ConflictOptions, string>;
   platform: Record<keyof PlatformOptions, string>;
 };
 
@@ -210,8 +166,6 @@ export interface OptionGroups {
   cache?: CacheOptions;
   /** How the outbox goes out. */
   delivery?: DeliveryOptions;
-  /** How conflicts are resolved. */
-  conflicts?: ConflictOptions;
   /** Clock, connectivity, jitter, probe URL. */
   platform?: PlatformOptions;
 }

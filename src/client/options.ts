@@ -1,14 +1,12 @@
 import type { CollectionSpec } from '../cache/collections.js';
 import type { CacheStrategy } from '../cache/get-options.js';
-import type { ConflictDetector, ConflictStrategy } from '../conflict/conflict-types.js';
 import type { RetryPolicy } from '../engine/backoff.js';
+import type { QnoxPlugin } from '../engine/plugin.js';
 import type { FetchLike } from '../http/transport.js';
-import type { MergeInput } from '../model/merge-json.js';
 import type { Clock } from '../platform/clock.js';
 import type { ConnectivityMonitor } from '../platform/connectivity.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
 import type { OptionGroups } from './option-groups.js';
-import type { QnoxPlugin } from './plugins.js';
 
 export type { CacheStrategy, GetOptions } from '../cache/get-options.js';
 export type { QnoxResponse } from '../model/responses.js';
@@ -149,42 +147,6 @@ export interface FlatOptions {
    * @deprecated use `platform.clock`
    */
   clock?: Clock;
-  /**
-   * What to do when the server refuses a write as a conflict (409, 412, or `conflictDetector`).
-   * `'park'` keeps it in the dead letters (reason `conflict`) for the user to decide.
-   * @default 'park'
-   * @example 'merge'
-   * @deprecated use `conflicts.strategy`
-   */
-  conflictStrategy?: ConflictStrategy;
-  /**
-   * Flags a conflict the status does not show, e.g. a version field in a 200 body.
-   * @default none
-   * @example (res) => res.status === 200 && (res.data as { stale?: boolean }).stale === true
-   * @deprecated use `conflicts.detect`
-   */
-  conflictDetector?: ConflictDetector;
-  /**
-   * The three-way merge used by the `'merge'` strategy.
-   * @default mergeJson with `mergeTieBreaker`
-   * @example ({ base, local, server }) => ({ ...server, ...local })
-   * @deprecated use `conflicts.merge`
-   */
-  merge?: (input: MergeInput) => unknown;
-  /**
-   * Who wins the default merge where both sides changed the same value.
-   * @default 'local'
-   * @example 'server'
-   * @deprecated use `conflicts.tieBreaker`
-   */
-  mergeTieBreaker?: 'local' | 'server';
-  /**
-   * How many times one write's conflict is resolved and re-sent before it is parked.
-   * @default 3
-   * @example 5
-   * @deprecated use `conflicts.maxRounds`
-   */
-  maxConflictRounds?: number;
   /**
    * Cached GETs an acknowledged write makes stale, besides its own URL (which is
    * updated from the response when it carries an ETag and a body).

@@ -1,56 +1,12 @@
-import type { CurrentVersion } from '../conflict/conflict-handler.js';
 import type { EngineDeps } from '../engine/engine-deps.js';
+import type { PluginPorts, PluginResponse, PluginWrite, QnoxPlugin } from '../engine/plugin.js';
 import type { VerdictDeps } from '../engine/verdicts.js';
 import { checkHeaders } from '../http/headers.js';
 import type { WireResponse } from '../http/transport.js';
 import { bodyData } from '../model/body.js';
 import { CallbackError, ConfigError } from '../model/errors.js';
-import type { TaskSummary } from '../model/events.js';
 import type { TaskRecord } from '../model/records.js';
-
-/** A write as plug-ins see it: what events show of it, with its headers and data. */
-export interface PluginWrite extends TaskSummary {
-  readonly headers: Readonly<Record<string, string>>;
-  readonly data: unknown;
-}
-
-/** The server's answer to a write, as plug-ins see it. */
-export interface PluginResponse {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly data: unknown;
-}
-
-/**
- * A plug-in: hooks the client calls at fixed points of every write's life,
- * after its own built-in work at that point (each hook optional). A hook that
- * throws is reported as a `callback-error` event (`callback: "<name>.<hook>"`)
- * and changes nothing else: the write goes on, and so do the other plug-ins.
- *
- * @example
- * const traced: QnoxPlugin = {
- *   name: 'trace',
- *   beforeSend: (write) => ({ ...write.headers, 'x-trace-id': write.id }),
- *   delivered: (write, res) => console.log(write.url, res.status),
- * };
- * const sync = await QnoxSync.create({ baseUrl, plugins: [traced] });
- */
-export interface QnoxPlugin {
-  /** Names the plug-in in `callback-error` events. */
-  readonly name: string;
-  /**
-   * Just before each attempt of a write goes out: return the headers it goes
-   * out with (the idempotency key cannot be changed), or nothing to leave them.
-   * Synchronous: it runs on the write's lane. A throw sends the write unchanged.
-   */
-  beforeSend?(write: PluginWrite): Readonly<Record<string, string>> | undefined;
-  /** The moment a 2xx status arrives, before the next write of its key goes out. Synchronous; keep it quick. */
-  acknowledged?(write: PluginWrite, response: PluginResponse): void;
-  /** After a write was delivered and left the outbox. */
-  delivered?(write: PluginWrite, response: PluginResponse): void | Promise<void>;
-  /** After a write was given up on: dead-lettered, or lost to `server-wins`. */
-  abandoned?(write: PluginWrite): void | Promise<void>;
-}
+import type { CurrentVersion } from '../model/responses.js';
 
 type Hooks = Pick<EngineDeps, 'beforeSend' | 'onAcknowledged'> &
   Pick<VerdictDeps, 'onDelivered' | 'onAbandoned'>;
@@ -64,7 +20,23 @@ export function checkPlugins(plugins: unknown): readonly QnoxPlugin[] {
     typeof p?.name !== 'string' || HOOKS.some((h) => p[h] && typeof p[h] !== 'function');
   if (!Array.isArray(list) || list.some(bad))
     throw new ConfigError('plugins', `must be an array of { name, ${HOOKS.join('?, ')}? }`);
+  const taken = new Map<string, string>();
+  for (const p of list)
+    for (const port of Object.keys(p.ports ?? {})) {
+      const other = taken.get(port);
+      if (other) throw new ConfigError('plugins', `${other} and ${p.name} both provide ${port}`);
+      taken.set(port, p.name);
+    }
   return list;
+}
+
+/** The plug-in that provides `port`, if one does. */
+export function portOf<K extends keyof PluginPorts>(
+  plugins: readonly QnoxPlugin[],
+  port: K,
+): PluginPorts[K] | undefined {
+  for (const p of plugins) if (p.ports?.[port]) return p.ports[port];
+  return undefined;
 }
 
 /**

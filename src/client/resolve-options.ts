@@ -1,20 +1,15 @@
 import { collectionOf } from '../cache/cache-writes.js';
 import { Collections } from '../cache/collections.js';
-import {
-  type ConflictDetector,
-  type ConflictStrategy,
-  validateConflict,
-} from '../conflict/conflict-types.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../engine/backoff.js';
+import type { QnoxPlugin } from '../engine/plugin.js';
 import { checkHeaders } from '../http/headers.js';
 import type { FetchLike } from '../http/transport.js';
 import { parseBaseUrl, resolveUrl } from '../http/url.js';
 import { ConfigError, guarded } from '../model/errors.js';
-import { type MergeInput, mergeJson } from '../model/merge-json.js';
 import { type Clock, checkDuration, MAX_TIMER_MS, systemClock } from '../platform/clock.js';
 import { GROUPS } from './option-groups.js';
 import type { CacheStrategy, FlatOptions, GetOptions, QnoxSyncOptions } from './options.js';
-import { checkPlugins, type QnoxPlugin } from './plugins.js';
+import { checkPlugins } from './plugins.js';
 
 export const STRATEGIES = new Set<CacheStrategy>([
   'networkFirst',
@@ -43,6 +38,16 @@ const KNOWN = new Set<string>([
   ...Object.values(GROUPS).flatMap((fields) => Object.values(fields)),
 ]);
 
+/** Conflict options of earlier versions, now the `conflicts()` plug-in's. */
+const CONFLICT_OPTIONS = new Set([
+  'conflicts',
+  'conflictStrategy',
+  'conflictDetector',
+  'merge',
+  'mergeTieBreaker',
+  'maxConflictRounds',
+]);
+
 /**
  * The options with every group's fields under their flat names (a group's
  * field wins over the flat name); an unknown option, in a group or not, is a
@@ -53,7 +58,13 @@ export function ungroup(input: QnoxSyncOptions): FlatOptions {
     throw new ConfigError('options', 'an options object is required');
   const flat: Record<string, unknown> = { ...input };
   for (const key of Object.keys(input))
-    if (!KNOWN.has(key) || !complete) throw new ConfigError(key, 'is not an option of create()');
+    if (!KNOWN.has(key) || !complete)
+      throw new ConfigError(
+        key,
+        CONFLICT_OPTIONS.has(key)
+          ? 'moved to the conflicts() plug-in: plugins: [conflicts({ … })] from qnox-offline-sync/conflicts'
+          : 'is not an option of create()',
+      );
   for (const [group, fields] of Object.entries(GROUPS)) {
     const given = (input as unknown as Record<string, unknown>)[group];
     delete flat[group];
@@ -84,10 +95,6 @@ export interface ResolvedOptions {
   readonly fetch: FetchLike;
   readonly scope: () => string;
   readonly clock: Clock;
-  readonly conflictStrategy: ConflictStrategy;
-  readonly conflictDetector: ConflictDetector | undefined;
-  readonly merge: (input: MergeInput) => unknown;
-  readonly maxConflictRounds: number;
   readonly invalidates: (url: string) => string[];
   readonly coalesce: boolean;
   readonly collections: Collections;
@@ -107,9 +114,6 @@ export function resolveOptions(options: FlatOptions): ResolvedOptions {
   if (typeof fetchImpl !== 'function')
     throw new ConfigError('fetch', 'no fetch available; pass one');
   const scope = options.cacheScope ?? '';
-  const tieBreaker = options.mergeTieBreaker ?? 'local';
-  if (tieBreaker !== 'local' && tieBreaker !== 'server')
-    throw new ConfigError('mergeTieBreaker', 'must be "local" or "server"');
   return {
     base,
     allowed,
@@ -123,13 +127,6 @@ export function resolveOptions(options: FlatOptions): ResolvedOptions {
     fetch: (input, init) => fetchImpl(input, init),
     scope: typeof scope === 'function' ? guarded('cacheScope', scope) : () => scope,
     clock: options.clock ?? systemClock,
-    conflictStrategy: validateConflict('conflictStrategy', options.conflictStrategy ?? 'park'),
-    conflictDetector:
-      options.conflictDetector && guarded('conflictDetector', options.conflictDetector),
-    merge: options.merge
-      ? guarded('merge', options.merge)
-      : (input) => mergeJson(input, { tieBreaker }),
-    maxConflictRounds: positiveInt('maxConflictRounds', options.maxConflictRounds ?? 3),
     invalidates: options.invalidates ? guarded('invalidates', options.invalidates) : collectionOf,
     coalesce: options.coalesce ?? false,
     collections: new Collections(base, options.collections, allowed),
@@ -204,15 +201,7 @@ const SHAPES: Record<string, readonly string[]> = {
     'close',
   ],
 };
-const FUNCTIONS = [
-  'authTokenProvider',
-  'refreshToken',
-  'fetch',
-  'conflictDetector',
-  'merge',
-  'invalidates',
-  'random',
-] as const;
+const FUNCTIONS = ['authTokenProvider', 'refreshToken', 'fetch', 'invalidates', 'random'] as const;
 
 function checkShapes(options: FlatOptions): void {
   const bag = options as unknown as Record<string, unknown>;

@@ -13,8 +13,6 @@ export interface EngineDeps extends Omit<VerdictDeps, 'pause'> {
   readonly concurrency: number;
   /** When false, only explicit `sync()` calls drain. */
   readonly autoSync: boolean;
-  /** Send the next write of a key while the previous one's bookkeeping commits (off with a conflict detector). */
-  readonly pipeline: boolean;
   /** Called synchronously on a 2xx, before the next write of the key can go out. */
   readonly onAcknowledged: (task: TaskRecord, response: WireResponse) => void;
   /** Last look at a task before it goes out (e.g. to follow If-Match across our own writes). */

@@ -1,3 +1,4 @@
+import type { ConflictStrategy } from '../model/conflict-types.js';
 import { type AuthError, isQnoxError, StorageError } from '../model/errors.js';
 import type { TaskRecord } from '../model/records.js';
 import { deadLetterCount, nextDueAt } from '../stores/store-access.js';
@@ -87,6 +88,11 @@ export class SyncEngine {
   }
 
   /** Starts a drain without waiting for it; failures surface on the status stream. */
+  /** Checks a write's own conflict strategy against who resolves conflicts (ConfigError if unsupported). */
+  checkConflict(option: string, strategy: ConflictStrategy): void {
+    this.#verdicts.checkConflict(option, strategy);
+  }
+
   kick(): void {
     if (this.#disposed || !this.deps.autoSync || !this.#canSend()) return;
     void this.sync();
@@ -214,7 +220,7 @@ export class SyncEngine {
    */
   async #runLane(first: TaskRecord): Promise<void> {
     const ahead = new ReadAhead(
-      this.deps.pipeline ? this.deps.store : undefined,
+      this.#verdicts.pipelines ? this.deps.store : undefined,
       first,
       () => ++this.#epoch,
     );
@@ -243,7 +249,7 @@ export class SyncEngine {
           // At a 2xx the write took effect, whatever happens to its body: it is delivered
           // (its data `null` if the body is lost), never sent again, on every store alike.
           // Only a conflict detector, which reads the body, needs it whole.
-          this.deps.pipeline ? onDelivered : undefined,
+          this.#verdicts.pipelines ? onDelivered : undefined,
         );
         // A pipelined lane moves on at the server's 2xx status: the write took
         // effect, and its answer's body is read while the next write goes out.

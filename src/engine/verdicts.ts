@@ -1,8 +1,7 @@
-import { ConflictHandler } from '../conflict/conflict-handler.js';
-import type { ConflictDetector, ConflictStrategy } from '../conflict/conflict-types.js';
 import type { Reachability } from '../http/reachability.js';
 import type { Transport, WireResponse } from '../http/transport.js';
 import { bodyData } from '../model/body.js';
+import type { ConflictStrategy } from '../model/conflict-types.js';
 import {
   type AuthError,
   type CallbackError,
@@ -12,7 +11,6 @@ import {
   StorageError,
 } from '../model/errors.js';
 import { type SyncEvent, summarize } from '../model/events.js';
-import type { MergeInput } from '../model/merge-json.js';
 import { type DeadLetterReason, RECORD_VERSION, type TaskRecord } from '../model/records.js';
 import type { CurrentVersion, QnoxResponse } from '../model/responses.js';
 import type { Clock } from '../platform/clock.js';
@@ -21,6 +19,7 @@ import type { Emitter } from '../status/subscribable.js';
 import type { StatusController } from '../status/sync-status.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
 import { backoffDelay, type RetryPolicy } from './backoff.js';
+import type { ConflictPort, ConflictPortFactory } from './conflict-port.js';
 import { toErrorResponse, type Verdict } from './deliver.js';
 import type { WriteResults } from './write-results.js';
 
@@ -42,10 +41,8 @@ export interface VerdictDeps {
   readonly retry: RetryPolicy;
   readonly timeoutMs: number;
   readonly random: () => number;
-  readonly conflictStrategy: ConflictStrategy;
-  readonly conflictDetector: ConflictDetector | undefined;
-  readonly merge: (input: MergeInput) => unknown;
-  readonly maxConflictRounds: number;
+  /** Who resolves conflicts: the core parks them, the `conflicts()` plug-in brings strategies. */
+  readonly conflicts: ConflictPortFactory;
   readonly perCallConflict: Map<string, ConflictStrategy>;
   readonly newId: () => string;
   /** Pauses delivery in `authRequired`. */
@@ -60,16 +57,13 @@ export interface VerdictDeps {
 
 /** Turns the verdict of one attempt into store updates, events and settled promises. */
 export class VerdictHandler {
-  readonly #conflicts: ConflictHandler;
+  readonly #conflicts: ConflictPort;
 
   constructor(private readonly deps: VerdictDeps) {
-    this.#conflicts = new ConflictHandler({
+    this.#conflicts = deps.conflicts({
       transport: deps.transport,
       events: deps.events,
       timeoutMs: deps.timeoutMs,
-      strategy: deps.conflictStrategy,
-      merge: deps.merge,
-      maxRounds: deps.maxConflictRounds,
       perCall: deps.perCallConflict,
       newId: deps.newId,
       update: (task) => deps.store.updateTask(task),
@@ -84,6 +78,19 @@ export class VerdictHandler {
   }
 
   counts: DrainCounts = { delivered: 0, retried: 0, deadLettered: 0 };
+
+  /**
+   * Whether a key's next write may leave while the previous one's bookkeeping
+   * commits: not when a conflict detector may turn a delivered write into a
+   * conflict and re-send it.
+   */
+  get pipelines(): boolean {
+    return this.#conflicts.detect === undefined;
+  }
+
+  checkConflict(option: string, strategy: ConflictStrategy): void {
+    this.#conflicts.check(option, strategy);
+  }
 
   /**
    * Tells of a delivered write at once (other tabs, the caller's result); in a
@@ -210,7 +217,7 @@ export class VerdictHandler {
   /** A throwing detector cannot turn a 2xx into a conflict: the write counts as delivered, the failure is reported. */
   #detectsConflict(view: ReturnType<typeof toErrorResponse>): boolean {
     try {
-      return this.deps.conflictDetector?.(view) === true;
+      return this.#conflicts.detect?.(view) === true;
     } catch (error) {
       this.#callbackFailed(error);
       return false;

@@ -1,4 +1,4 @@
-import type { ConflictStrategy } from '../conflict/conflict-types.js';
+import type { ConflictStrategy } from '../model/conflict-types.js';
 
 /** Per-call options of `post`, `put`, `patch` and `delete`. */
 export interface MutationOptions {

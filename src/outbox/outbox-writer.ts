@@ -1,9 +1,9 @@
 import type { CacheWrites } from '../cache/cache-writes.js';
-import { type ConflictStrategy, validateConflict } from '../conflict/conflict-types.js';
 import type { SyncEngine } from '../engine/sync-engine.js';
 import type { WriteResults } from '../engine/write-results.js';
 import { resolveUrl } from '../http/url.js';
 import { encodeBody } from '../model/body.js';
+import type { ConflictStrategy } from '../model/conflict-types.js';
 import { ConfigError, StorageError, storeCall } from '../model/errors.js';
 import { type SyncEvent, summarize } from '../model/events.js';
 import {
@@ -73,7 +73,8 @@ export class OutboxWriter {
   ): Promise<MutationHandle> {
     const { base, allowed, clock } = this.deps.options;
     const url = resolveUrl(base, path, allowed);
-    if (options.conflict !== undefined) validateConflict('conflict', options.conflict);
+    if (options.conflict !== undefined)
+      this.deps.engine.checkConflict('conflict', options.conflict);
     if (options.cancels !== undefined) {
       if (method !== 'DELETE')
         throw new ConfigError('cancels', 'only a DELETE cancels a local create');
@@ -128,7 +129,7 @@ export class OutboxWriter {
    * server's current version).
    */
   async retryDeadLetter(id: string, edit?: RetryEdit): Promise<MutationHandle> {
-    if (edit?.conflict !== undefined) validateConflict('conflict', edit.conflict);
+    if (edit?.conflict !== undefined) this.deps.engine.checkConflict('conflict', edit.conflict);
     const edited = edit !== undefined && 'data' in edit;
     const dead = (await this.deps.store.deadLetters()).find((d) => d.task.id === id);
     if (!dead) throw new ConfigError('id', `no dead letter with id ${id}`);

@@ -1,51 +1,40 @@
-import type { Transport } from '../http/transport.js';
-import { bodyData, encodeBody } from '../model/body.js';
+import {
+  type ConflictFollowUp,
+  type ConflictPortDeps,
+  reportConflict,
+} from '../../engine/conflict-port.js';
+import { bodyData, encodeBody } from '../../model/body.js';
+import type { ConflictDecision, ConflictStrategy } from '../../model/conflict-types.js';
 import {
   CallbackError,
   ConflictError,
   guarded,
   HttpError,
   isQnoxError,
-  type QnoxError,
-} from '../model/errors.js';
-import { type SyncEvent, summarize } from '../model/events.js';
-import { applyMergePatch, diffMergePatch, type MergeInput } from '../model/merge-json.js';
-import type { TaskRecord } from '../model/records.js';
-import type { CurrentVersion } from '../model/responses.js';
-import type { Emitter } from '../status/subscribable.js';
-import type { ConflictDecision, ConflictStrategy } from './conflict-types.js';
+} from '../../model/errors.js';
+import { summarize } from '../../model/events.js';
+import { applyMergePatch, diffMergePatch, type MergeInput } from '../../model/merge-json.js';
+import type { TaskRecord } from '../../model/records.js';
+import type { CurrentVersion } from '../../model/responses.js';
 
-export interface ConflictDeps {
-  readonly transport: Transport;
-  readonly events: Emitter<SyncEvent>;
-  readonly timeoutMs: number;
+export interface ConflictHandlerOptions {
   readonly strategy: ConflictStrategy;
   readonly merge: (input: MergeInput) => unknown;
   readonly maxRounds: number;
-  /** Per-call resolvers of writes enqueued by this client (functions cannot be persisted). */
-  readonly perCall: Map<string, ConflictStrategy>;
-  readonly newId: () => string;
-  readonly update: (task: TaskRecord) => Promise<void>;
-  readonly park: (task: TaskRecord, error: QnoxError) => Promise<void>;
-  readonly serverWins: (
-    task: TaskRecord,
-    error: ConflictError,
-    current: CurrentVersion,
-  ) => Promise<void>;
 }
-
-/** What the engine does after a conflict was handled. */
-export type ConflictFollowUp = { readonly retry: QnoxError } | undefined;
 
 /** Runs the conflict strategy of one write: park, server-wins, client-wins, merge or a custom resolver. */
 export class ConflictHandler {
-  constructor(private readonly deps: ConflictDeps) {}
+  constructor(
+    private readonly deps: ConflictPortDeps,
+    private readonly options: ConflictHandlerOptions,
+  ) {}
 
   async handle(task: TaskRecord, error: ConflictError): Promise<ConflictFollowUp> {
-    const strategy = this.deps.perCall.get(task.id) ?? task.conflict ?? this.deps.strategy;
+    const strategy = this.deps.perCall.get(task.id) ?? task.conflict ?? this.options.strategy;
     const rounds = (task.conflictRounds ?? 0) + 1;
-    if (strategy === 'park' || rounds > this.deps.maxRounds) {
-      this.#report(task, error, rounds > this.deps.maxRounds ? 'gave-up' : 'park', undefined);
+    if (strategy === 'park' || rounds > this.options.maxRounds) {
+      this.#report(task, error, rounds > this.options.maxRounds ? 'gave-up' : 'park', undefined);
       await this.deps.park(task, error);
       return undefined;
     }
@@ -77,7 +66,7 @@ export class ConflictHandler {
       else if (decision !== 'park' && decision !== 'server-wins') {
         const merged =
           decision === 'merge'
-            ? this.deps.merge({ base: task.base, local, server: current.data })
+            ? this.options.merge({ base: task.base, local, server: current.data })
             : decision.body;
         body = task.method === 'PATCH' ? diffMergePatch(current.data, merged) : merged;
       }
@@ -162,14 +151,7 @@ export class ConflictHandler {
   }
 
   #report(task: TaskRecord, error: ConflictError, outcome: string, server: unknown): void {
-    this.deps.events.emit({
-      type: 'conflict',
-      task: summarize(task),
-      status: error.response.status,
-      outcome,
-      local: task.body?.value,
-      server,
-    });
+    reportConflict(this.deps.events, task, error, outcome, server);
   }
 }
 
@@ -179,5 +161,3 @@ function localVersion(task: TaskRecord, server: unknown): unknown {
   if (task.method === 'PATCH') return applyMergePatch(task.base ?? server, task.body?.value);
   return task.body?.value;
 }
-
-export type { CurrentVersion } from '../model/responses.js';

@@ -1,6 +1,5 @@
-import { ConfigError } from '../model/errors.js';
-import type { TaskSummary } from '../model/events.js';
-import type { MergeInput } from '../model/merge-json.js';
+import type { TaskSummary } from './events.js';
+import type { MergeInput } from './merge-json.js';
 
 /** What to do with a write the server refused as a conflict (409/412, or the app's detector). */
 export type ConflictDecision =
@@ -37,16 +36,3 @@ export type ConflictDetector = (response: {
   readonly headers: Readonly<Record<string, string>>;
   readonly data: unknown;
 }) => boolean;
-
-const CONFLICT_NAMES = new Set(['park', 'server-wins', 'client-wins', 'merge']);
-
-/** Checks a strategy given as an option or per call; returns it. */
-export function validateConflict(option: string, value: ConflictStrategy): ConflictStrategy {
-  if (typeof value !== 'function' && !CONFLICT_NAMES.has(value)) {
-    throw new ConfigError(
-      option,
-      `must be park, server-wins, client-wins, merge or a function, got "${String(value)}"`,
-    );
-  }
-  return value;
-}

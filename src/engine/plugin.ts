@@ -1,0 +1,56 @@
+import type { TaskSummary } from '../model/events.js';
+import type { ConflictPortFactory } from './conflict-port.js';
+
+/** A write as plug-ins see it: what events show of it, with its headers and data. */
+export interface PluginWrite extends TaskSummary {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly data: unknown;
+}
+
+/** The server's answer to a write, as plug-ins see it. */
+export interface PluginResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly data: unknown;
+}
+
+/**
+ * A plug-in: hooks the client calls at fixed points of every write's life,
+ * after its own built-in work at that point (each hook optional). A hook that
+ * throws is reported as a `callback-error` event (`callback: "<name>.<hook>"`)
+ * and changes nothing else: the write goes on, and so do the other plug-ins.
+ *
+ * @example
+ * const traced: QnoxPlugin = {
+ *   name: 'trace',
+ *   beforeSend: (write) => ({ ...write.headers, 'x-trace-id': write.id }),
+ *   delivered: (write, res) => console.log(write.url, res.status),
+ * };
+ * const sync = await QnoxSync.create({ baseUrl, plugins: [traced] });
+ */
+export interface QnoxPlugin {
+  /** Names the plug-in in `callback-error` events. */
+  readonly name: string;
+  /**
+   * Just before each attempt of a write goes out: return the headers it goes
+   * out with (the idempotency key cannot be changed), or nothing to leave them.
+   * Synchronous: it runs on the write's lane. A throw sends the write unchanged.
+   */
+  beforeSend?(write: PluginWrite): Readonly<Record<string, string>> | undefined;
+  /** The moment a 2xx status arrives, before the next write of its key goes out. Synchronous; keep it quick. */
+  acknowledged?(write: PluginWrite, response: PluginResponse): void;
+  /** After a write was delivered and left the outbox. */
+  delivered?(write: PluginWrite, response: PluginResponse): void | Promise<void>;
+  /** After a write was given up on: dead-lettered, or lost to `server-wins`. */
+  abandoned?(write: PluginWrite): void | Promise<void>;
+  /**
+   * @internal What a first-party plug-in takes over inside the engine (at most
+   * one plug-in per port): `conflicts` is the `conflicts()` plug-in's.
+   */
+  readonly ports?: PluginPorts;
+}
+
+/** @internal The engine's replaceable parts. */
+export interface PluginPorts {
+  readonly conflicts?: ConflictPortFactory;
+}
