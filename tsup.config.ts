@@ -11,6 +11,8 @@ export default defineConfig({
     react: 'src/react.ts',
     encryption: 'src/encryption.ts',
     conflicts: 'src/conflicts.ts',
+    coalescing: 'src/coalescing.ts',
+    'cancel-create': 'src/cancel-create.ts',
   },
   external: ['better-sqlite3', 'node:sqlite', 'react'],
   format: ['esm'],

@@ -17,7 +17,6 @@ export type {
 } from './client/options.js';
 export { type MutationHandle, QnoxSync, type RetryEdit } from './client/qnox-sync.js';
 export type { RetryPolicy } from './engine/backoff.js';
-export type { PluginResponse, PluginWrite, QnoxPlugin } from './engine/plugin.js';
 export type { SyncReport } from './engine/sync-engine.js';
 export type { DrainedOptions } from './engine/until-drained.js';
 export { IN_PROGRESS_PROBLEM } from './http/classify.js';
@@ -55,6 +54,7 @@ export {
   type StoredBody,
   type TaskRecord,
 } from './model/records.js';
+export type { PluginResponse, PluginWrite, QnoxPlugin } from './outbox/plugin-interface.js';
 export { type Clock, systemClock, type TimerHandle } from './platform/clock.js';
 export {
   type ConnectivityMonitor,

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { cancelCreate } from '../src/cancel-create.js';
 import type { SyncEvent } from '../src/index.js';
 import { closeAfterEach, drainAll, startHarness } from './helpers/harness.js';
 
 const closer = closeAfterEach();
 
 async function offlineClient() {
-  const h = await startHarness({ autoSync: false });
+  const h = await startHarness({ autoSync: false, plugins: [cancelCreate()] });
   closer.close = h.close;
   const events: SyncEvent[] = [];
   h.sync.events.subscribe((e) => events.push(e));
@@ -68,6 +69,16 @@ describe('DELETE of a resource created locally (`cancels`)', () => {
     expect(h.server.requestsTo('DELETE', '/items/1')).toHaveLength(1);
     expect(h.server.items.has('1')).toBe(false);
     expect((await deleted.result).fromCache).toBe(false);
+  });
+
+  it('without the plug-in, cancels is a ConfigError naming it, and nothing is dropped or queued', async () => {
+    const h = await startHarness({ autoSync: false });
+    closer.close = h.close;
+    const created = await h.sync.post('/items', { title: 'draft' });
+    const refused = await h.sync.delete('/items/9', { cancels: created.id }).catch((e) => e);
+    expect(refused).toMatchObject({ code: 'config', option: 'cancels' });
+    expect(refused.message).toContain('qnox-offline-sync/cancel-create');
+    expect(await h.sync.pendingCount()).toBe(1);
   });
 
   it('is refused on anything but a DELETE', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { coalescing } from '../src/coalescing.js';
 import { conflicts } from '../src/conflicts.js';
 import { closeAfterEach, drainAll, startHarness } from './helpers/harness.js';
 
@@ -13,8 +14,28 @@ async function withItem(options: Parameters<typeof startHarness>[0] = {}) {
 }
 
 describe('coalescing (opt-in)', () => {
+  it('is asked per write, or for every write with always; without the plug-in asking is a ConfigError', async () => {
+    const bare = await withItem();
+    const refused = await bare.sync
+      .patch('/items/1', { qty: 2 }, { coalesce: true })
+      .catch((e) => e);
+    expect(refused).toMatchObject({ code: 'config', option: 'coalesce' });
+    expect(refused.message).toContain('qnox-offline-sync/coalescing');
+    expect(await bare.sync.pendingCount()).toBe(0);
+    await bare.close();
+    const h = await withItem({ plugins: [coalescing()] });
+    await h.sync.patch('/items/1', { qty: 2 });
+    await h.sync.patch('/items/1', { qty: 3 });
+    expect(await h.sync.pendingCount()).toBe(2);
+    await h.sync.patch('/items/1', { qty: 4 }, { coalesce: true });
+    expect(await h.sync.pendingCount()).toBe(2);
+    await drainAll(h.sync, h.clock);
+    expect(h.server.requestsTo('PATCH', '/items/1')).toHaveLength(2);
+    expect(h.server.items.get('1')?.value).toMatchObject({ qty: 4 });
+  });
+
   it('PATCH after PATCH goes out as one merged request; every caller gets its answer', async () => {
-    const h = await withItem({ coalesce: true });
+    const h = await withItem({ plugins: [coalescing({ always: true })] });
     const a = await h.sync.patch('/items/1', { title: 'x', tags: { b: true } });
     const b = await h.sync.patch('/items/1', { qty: 2, tags: { a: null } });
     expect(b.idempotencyKey).toBe(a.idempotencyKey);
@@ -27,7 +48,7 @@ describe('coalescing (opt-in)', () => {
   });
 
   it('PUT replaces a queued PATCH; PATCH after PUT patches the PUT body', async () => {
-    const h = await withItem({ coalesce: true });
+    const h = await withItem({ plugins: [coalescing({ always: true })] });
     await h.sync.patch('/items/1', { title: 'x' });
     await h.sync.put('/items/1', { title: 'put', qty: 9 });
     await h.sync.patch('/items/1', { qty: 10 });
@@ -38,7 +59,7 @@ describe('coalescing (opt-in)', () => {
   });
 
   it('DELETE supersedes a queued PUT, whose caller settles with the DELETE', async () => {
-    const h = await withItem({ coalesce: true });
+    const h = await withItem({ plugins: [coalescing({ always: true })] });
     const put = await h.sync.put('/items/1', { title: 'never sent' });
     const del = await h.sync.delete('/items/1');
     await drainAll(h.sync, h.clock);
@@ -49,7 +70,7 @@ describe('coalescing (opt-in)', () => {
   });
 
   it('never coalesces into a write that was already attempted', async () => {
-    const h = await withItem({ coalesce: true });
+    const h = await withItem({ plugins: [coalescing({ always: true })] });
     h.server.fail({ kind: 'commit-then-drop' });
     await h.sync.patch('/items/1', { title: 'first' });
     await h.sync.sync();

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
+import { coalescing } from '../src/coalescing.js';
 import {
   ConflictError,
   MemoryStore,
@@ -145,7 +146,10 @@ describe.each(KINDS)('delivery over $name', (kind) => {
   });
 
   it('coalescing merges queued PATCHes into one request (lastTask or, without it, a scan)', async () => {
-    const h = await harness({ delivery: { autoSync: false, coalesce: true } });
+    const h = await harness({
+      delivery: { autoSync: false },
+      plugins: [coalescing({ always: true })],
+    });
     h.server.editItem('1', { a: 0, b: 0 });
     const first = await h.sync.patch('/items/1', { a: 1 });
     const second = await h.sync.patch('/items/1', { b: 2 });

@@ -17,7 +17,7 @@ const LAYERS = [
   'cache', // reads (strategies) and the cache side of writes
   'engine', // the drain: lanes, retries, results
   'outbox', // the write path: build, coalesce, cancel-create, enqueue
-  'plugins', // features as plug-ins, each in its own entry point (conflicts)
+  'plugins', // features as plug-ins, each in its own entry point (conflicts, coalescing, cancel-create)
   'client', // the facade and its options
   'testing', // the public test kit
   '.', // entry points

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyMergePatch, diffMergePatch, mergeJson } from '../src/model/merge-json.js';
-import { composeMergePatches, NOT_COMPOSABLE } from '../src/outbox/coalesce.js';
+import { composeMergePatches, NOT_COMPOSABLE } from '../src/plugins/coalescing/coalesce.js';
 
 const value = fc.oneof(
   fc.integer({ min: 0, max: 5 }),

@@ -92,17 +92,22 @@ describe('options: groups, the seed names, and no typo left unsaid', () => {
     }
   });
 
-  it('conflict options of the client moved to the conflicts() plug-in, which checks its own', async () => {
+  it('options that moved to plug-ins say where; the conflicts() plug-in checks its own', async () => {
     const base = { baseUrl: 'http://127.0.0.1:1', store: new MemoryStore() };
     for (const [extra, option] of [
       [{ conflicts: { strategy: 'merge' } }, 'conflicts'],
       [{ conflictStrategy: 'merge' }, 'conflictStrategy'],
       [{ maxConflictRounds: 2 }, 'maxConflictRounds'],
+      [{ coalesce: true }, 'coalesce'],
+      [{ delivery: { coalesce: true } }, 'delivery.coalesce'],
     ] as const) {
       const error = await QnoxSync.create({ ...base, ...(extra as object) }).catch(
         (e: unknown) => e,
       );
-      expect(error).toMatchObject({ option, message: expect.stringContaining('conflicts()') });
+      expect(error).toMatchObject({
+        option,
+        message: expect.stringMatching(/conflicts\(\)|coalescing\(\)/),
+      });
     }
     for (const [bad, option] of [
       [{ strategy: 'mine' }, 'conflicts.strategy'],

@@ -1,5 +1,7 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
+import { cancelCreate } from '../src/cancel-create.js';
+import { coalescing } from '../src/coalescing.js';
 import { encryptedStore } from '../src/encryption.js';
 import { MemoryStore } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
@@ -26,7 +28,7 @@ describe('pipelined drain (stores with tasksAfter)', () => {
   });
 
   it('a write serialPasses after the lane read it ahead goes out as merged, never as read', async () => {
-    const h = await pipelined({ coalesce: true });
+    const h = await pipelined({ plugins: [coalescing({ always: true }), cancelCreate()] });
     h.server.editItem('1', { title: 'base', qty: 1 });
     await h.sync.get('/items/1');
     h.server.fail({ kind: 'status', status: 503 });
@@ -107,7 +109,7 @@ describe('a write delivered but not yet removed', () => {
       }
     }
     const store = new SlowRemovals({ indexedDB: new IDBFactory(), IDBKeyRange });
-    const h = await startHarness({ autoSync: false, store });
+    const h = await startHarness({ autoSync: false, store, plugins: [cancelCreate()] });
     closer.close = h.close;
     const first = await h.sync.post('/items', { title: 'a' });
     await h.sync.post('/items', { title: 'b' });

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
+import { cancelCreate } from '../src/cancel-create.js';
+import { coalescing } from '../src/coalescing.js';
 import { MemoryStore, type QnoxLocalStore, QnoxSync } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
 import { SqliteStore } from '../src/node.js';
@@ -37,7 +39,7 @@ async function client(server: TestServer, store: QnoxLocalStore, clock: ManualCl
     clock,
     random: () => 0.5,
     autoSync: false,
-    coalesce: true,
+    plugins: [coalescing({ always: true }), cancelCreate()],
   });
 }
 

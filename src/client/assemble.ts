@@ -121,6 +121,10 @@ export function assemble(input: FlatOptions, options: ResolvedOptions, store: Qn
     options,
     defaultOrderingKey: input.defaultOrderingKey ?? 'path',
     perCallConflict,
+    ports: {
+      coalesce: portOf(options.plugins, 'coalesce'),
+      cancelCreate: portOf(options.plugins, 'cancelCreate'),
+    },
     onQueued: () => channel?.post({ t: 'changed' }),
   });
   wasOnline = reachability.online;

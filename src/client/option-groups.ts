@@ -91,12 +91,6 @@ export interface DeliveryOptions {
    * @example false
    */
   autoSync?: boolean;
-  /**
-   * Merge a write into the last queued, never-sent write of the same resource and ordering key.
-   * @default false
-   * @example true
-   */
-  coalesce?: boolean;
 }
 
 /** `platform`: the seams tests and unusual hosts replace. */
@@ -143,7 +137,6 @@ export const GROUPS = {
     timeoutMs: 'timeoutMs',
     orderingKey: 'defaultOrderingKey',
     autoSync: 'autoSync',
-    coalesce: 'coalesce',
   },
   platform: {
     clock: 'clock',

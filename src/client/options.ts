@@ -1,8 +1,8 @@
 import type { CollectionSpec } from '../cache/collections.js';
 import type { CacheStrategy } from '../cache/get-options.js';
 import type { RetryPolicy } from '../engine/backoff.js';
-import type { QnoxPlugin } from '../engine/plugin.js';
 import type { FetchLike } from '../http/transport.js';
+import type { QnoxPlugin } from '../outbox/plugin-interface.js';
 import type { Clock } from '../platform/clock.js';
 import type { ConnectivityMonitor } from '../platform/connectivity.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
@@ -174,15 +174,6 @@ export interface FlatOptions {
    * @example [{ name: 'trace', beforeSend: (w) => ({ ...w.headers, 'x-trace-id': w.id }) }]
    */
   plugins?: readonly QnoxPlugin[];
-  /**
-   * Merge a write into the last queued, never-sent write of the same resource and ordering key:
-   * PATCH after PATCH or PUT (merge patch), PUT replaces, DELETE supersedes. Every caller's
-   * `result` settles with the combined write's answer.
-   * @default false
-   * @example true
-   * @deprecated use `delivery.coalesce`
-   */
-  coalesce?: boolean;
   /**
    * Source of randomness for backoff jitter, in [0, 1).
    * @default Math.random

@@ -1,5 +1,4 @@
 import type { EngineDeps } from '../engine/engine-deps.js';
-import type { PluginPorts, PluginResponse, PluginWrite, QnoxPlugin } from '../engine/plugin.js';
 import type { VerdictDeps } from '../engine/verdicts.js';
 import { checkHeaders } from '../http/headers.js';
 import type { WireResponse } from '../http/transport.js';
@@ -7,6 +6,12 @@ import { bodyData } from '../model/body.js';
 import { CallbackError, ConfigError } from '../model/errors.js';
 import type { TaskRecord } from '../model/records.js';
 import type { CurrentVersion } from '../model/responses.js';
+import type {
+  PluginPorts,
+  PluginResponse,
+  PluginWrite,
+  QnoxPlugin,
+} from '../outbox/plugin-interface.js';
 
 type Hooks = Pick<EngineDeps, 'beforeSend' | 'onAcknowledged'> &
   Pick<VerdictDeps, 'onDelivered' | 'onAbandoned'>;

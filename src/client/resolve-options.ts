@@ -1,11 +1,11 @@
 import { collectionOf } from '../cache/cache-writes.js';
 import { Collections } from '../cache/collections.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../engine/backoff.js';
-import type { QnoxPlugin } from '../engine/plugin.js';
 import { checkHeaders } from '../http/headers.js';
 import type { FetchLike } from '../http/transport.js';
 import { parseBaseUrl, resolveUrl } from '../http/url.js';
 import { ConfigError, guarded } from '../model/errors.js';
+import type { QnoxPlugin } from '../outbox/plugin-interface.js';
 import { type Clock, checkDuration, MAX_TIMER_MS, systemClock } from '../platform/clock.js';
 import { GROUPS } from './option-groups.js';
 import type { CacheStrategy, FlatOptions, GetOptions, QnoxSyncOptions } from './options.js';
@@ -38,15 +38,19 @@ const KNOWN = new Set<string>([
   ...Object.values(GROUPS).flatMap((fields) => Object.values(fields)),
 ]);
 
-/** Conflict options of earlier versions, now the `conflicts()` plug-in's. */
-const CONFLICT_OPTIONS = new Set([
-  'conflicts',
-  'conflictStrategy',
-  'conflictDetector',
-  'merge',
-  'mergeTieBreaker',
-  'maxConflictRounds',
-]);
+const CONFLICTS =
+  'the conflicts() plug-in: plugins: [conflicts({ … })] from qnox-offline-sync/conflicts';
+/** Options of earlier versions that moved to a plug-in, and where. */
+const MOVED: Record<string, string> = {
+  conflicts: CONFLICTS,
+  conflictStrategy: CONFLICTS,
+  conflictDetector: CONFLICTS,
+  merge: CONFLICTS,
+  mergeTieBreaker: CONFLICTS,
+  maxConflictRounds: CONFLICTS,
+  coalesce:
+    'the coalescing() plug-in: plugins: [coalescing({ always: true })] from qnox-offline-sync/coalescing',
+};
 
 /**
  * The options with every group's fields under their flat names (a group's
@@ -61,9 +65,7 @@ export function ungroup(input: QnoxSyncOptions): FlatOptions {
     if (!KNOWN.has(key) || !complete)
       throw new ConfigError(
         key,
-        CONFLICT_OPTIONS.has(key)
-          ? 'moved to the conflicts() plug-in: plugins: [conflicts({ … })] from qnox-offline-sync/conflicts'
-          : 'is not an option of create()',
+        Object.hasOwn(MOVED, key) ? `moved to ${MOVED[key]}` : 'is not an option of create()',
       );
   for (const [group, fields] of Object.entries(GROUPS)) {
     const given = (input as unknown as Record<string, unknown>)[group];
@@ -74,7 +76,12 @@ export function ungroup(input: QnoxSyncOptions): FlatOptions {
     for (const [field, value] of Object.entries(given)) {
       const name = (fields as Record<string, string>)[field];
       if (name === undefined)
-        throw new ConfigError(`${group}.${field}`, 'is not an option of create()');
+        throw new ConfigError(
+          `${group}.${field}`,
+          Object.hasOwn(MOVED, field) && group === 'delivery'
+            ? `moved to ${MOVED[field]}`
+            : 'is not an option of create()',
+        );
       if (value !== undefined) flat[name] = value;
     }
   }
@@ -96,7 +103,6 @@ export interface ResolvedOptions {
   readonly scope: () => string;
   readonly clock: Clock;
   readonly invalidates: (url: string) => string[];
-  readonly coalesce: boolean;
   readonly collections: Collections;
   readonly plugins: readonly QnoxPlugin[];
 }
@@ -128,7 +134,6 @@ export function resolveOptions(options: FlatOptions): ResolvedOptions {
     scope: typeof scope === 'function' ? guarded('cacheScope', scope) : () => scope,
     clock: options.clock ?? systemClock,
     invalidates: options.invalidates ? guarded('invalidates', options.invalidates) : collectionOf,
-    coalesce: options.coalesce ?? false,
     collections: new Collections(base, options.collections, allowed),
     plugins: checkPlugins(options.plugins),
   };

@@ -25,9 +25,10 @@ export interface MutationOptions {
    */
   ifMatch?: false | string;
   /**
-   * Conflict strategy of this write. A function lives in memory only: after a restart the
-   * client's `conflictStrategy` applies.
-   * @default the client's `conflictStrategy`
+   * Conflict strategy of this write. Without the `conflicts()` plug-in only
+   * `'park'` is accepted (anything else is a `ConfigError`). A function lives
+   * in memory only: after a restart the plug-in's `strategy` applies.
+   * @default the `conflicts()` plug-in's `strategy` (`'park'` without it)
    * @example 'server-wins'
    */
   conflict?: ConflictStrategy;
@@ -39,8 +40,11 @@ export interface MutationOptions {
    */
   optimistic?: (current: unknown) => unknown;
   /**
-   * Coalesce this write with the queued one before it (see the client option).
-   * @default the client's `coalesce`
+   * Coalesce this write with the queued one before it; needs the
+   * `coalescing()` plug-in (`qnox-offline-sync/coalescing`), else `true` is a
+   * `ConfigError`.
+   * @default the plug-in's `always` (`false`)
+   * @example true
    */
   coalesce?: boolean;
   /**
@@ -49,7 +53,8 @@ export interface MutationOptions {
    * dropped together with every never-sent write queued for this URL, their
    * `result`s reject with a `CancelledError`, and the DELETE resolves at once
    * with a local 204 (`fromCache: true`) without going out. If any of them may
-   * have reached the server, the DELETE is queued as usual.
+   * have reached the server, the DELETE is queued as usual. Needs the
+   * `cancelCreate()` plug-in (`qnox-offline-sync/cancel-create`), else a `ConfigError`.
    * @default none
    * @example created.id
    */

@@ -18,11 +18,10 @@ import { isCrossOrigin } from '../platform/page-origin.js';
 import type { Emitter } from '../status/subscribable.js';
 import type { StatusController } from '../status/sync-status.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
-import { lastOfKey, taskById } from '../stores/store-access.js';
 import { buildTask, snapshotBody } from './build-task.js';
-import { cancelLocalCreate } from './cancel-create.js';
-import { coalesce } from './coalesce.js';
 import type { MutationOptions } from './mutation-options.js';
+import type { PluginPorts } from './plugin-interface.js';
+import { needsPlugin, type QueueContext } from './write-ports.js';
 
 /** What `post/put/patch/delete` resolve with, once the write is durably queued. */
 export interface MutationHandle {
@@ -51,7 +50,11 @@ export interface WriterDeps {
     readonly base: URL;
     readonly allowed: ReadonlySet<string>;
     readonly clock: Clock;
-    readonly coalesce: boolean;
+  };
+  /** What plug-ins take over on the write path. */
+  readonly ports: {
+    readonly coalesce: PluginPorts['coalesce'] | undefined;
+    readonly cancelCreate: PluginPorts['cancelCreate'] | undefined;
   };
   readonly defaultOrderingKey: string;
   readonly perCallConflict: Map<string, ConflictStrategy>;
@@ -62,8 +65,15 @@ export interface WriterDeps {
 /** The write path: preconditions, the durable enqueue, coalescing, optimistic updates, dead-letter retries. */
 export class OutboxWriter {
   #warnedUnvalidated = false;
+  readonly #context: QueueContext;
 
-  constructor(private readonly deps: WriterDeps) {}
+  constructor(private readonly deps: WriterDeps) {
+    this.#context = {
+      deps,
+      enqueue: (record) => this.#enqueue(record),
+      queued: (task) => this.#queued(task),
+    };
+  }
 
   async write(
     method: MutationMethod,
@@ -75,10 +85,13 @@ export class OutboxWriter {
     const url = resolveUrl(base, path, allowed);
     if (options.conflict !== undefined)
       this.deps.engine.checkConflict('conflict', options.conflict);
+    const { coalesce, cancelCreate } = this.deps.ports;
+    if (options.coalesce && !coalesce) throw needsPlugin('coalesce', 'coalescing', 'coalescing');
     if (options.cancels !== undefined) {
       if (method !== 'DELETE')
         throw new ConfigError('cancels', 'only a DELETE cancels a local create');
-      const answered = await cancelLocalCreate(this.deps, options.cancels, url);
+      if (!cancelCreate) throw needsPlugin('cancels', 'cancelCreate', 'cancel-create');
+      const answered = await cancelCreate.cancel(this.#context, options.cancels, url);
       if (answered) {
         const id = crypto.randomUUID();
         return { id, idempotencyKey: id, result: Promise.resolve(answered) };
@@ -109,8 +122,8 @@ export class OutboxWriter {
     };
     if (typeof options.conflict === 'function')
       this.deps.perCallConflict.set(record.id, options.conflict);
-    if (options.coalesce ?? this.deps.options.coalesce) {
-      const merged = await this.#coalesce(record);
+    if (coalesce && (options.coalesce ?? coalesce.byDefault)) {
+      const merged = await coalesce.coalesce(this.#context, record);
       if (merged) return merged;
     }
     const task = await this.#enqueue(record);
@@ -159,42 +172,6 @@ export class OutboxWriter {
     });
     if (typeof edit?.conflict === 'function') this.deps.perCallConflict.set(task.id, edit.conflict);
     await this.deps.store.removeDeadLetter(id);
-    return this.#queued(task);
-  }
-
-  async #coalesce(record: NewTaskRecord): Promise<MutationHandle | undefined> {
-    const last = this.deps.engine.asQueued(await lastOfKey(this.deps.store, record.orderingKey));
-    const plan = last && coalesce(last, record);
-    if (!last || !plan) return undefined;
-    if (plan.kind === 'merge') {
-      const done = await this.deps.engine.hold(last.id, async () => {
-        // Read again under the hold: it may have left (and been marked) since it was read.
-        const still = await taskById(this.deps.store, last.id);
-        const fresh = still && coalesce(still, record);
-        if (fresh?.kind !== 'merge') return false;
-        await this.deps.store.updateTask(fresh.task);
-        return true;
-      });
-      if (!done) return undefined;
-      const strategy = this.deps.perCallConflict.get(record.id);
-      if (strategy) this.deps.perCallConflict.set(last.id, strategy);
-      this.deps.events.emit({ type: 'queued', task: summarize(plan.task) });
-      return {
-        id: last.id,
-        idempotencyKey: last.idempotencyKey,
-        result: this.deps.settlements.create(last.id),
-      };
-    }
-    // Queue the DELETE before dropping what it supersedes: a crash in between sends both, in order.
-    const task = await this.#enqueue(record);
-    const dropped = await this.deps.engine.hold(last.id, async () => {
-      await this.deps.store.removeTask(last.id);
-      return true;
-    });
-    if (dropped) {
-      this.deps.status.adjustPending(-1);
-      this.deps.settlements.transfer(last.id, task.id);
-    }
     return this.#queued(task);
   }
 

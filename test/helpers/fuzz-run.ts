@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { expect } from 'vitest';
+import { coalescing } from '../../src/coalescing.js';
+import { conflicts } from '../../src/conflicts.js';
 import {
   isQnoxError,
   MemoryStore,
@@ -191,6 +193,8 @@ export async function run(
     autoSync: false,
     allowedOrigins: [server.url],
     retry: { baseDelayMs: 10, maxDelayMs: 1_000, maxAttempts: 3 },
+    // The built-in features that are plug-ins, so the fuzzer walks them too.
+    plugins: [conflicts(), coalescing()],
   };
   /** The key each write was finally delivered under (a conflict or 428 resend mints a new one). */
   const deliveredKey = new Map<string, string>();

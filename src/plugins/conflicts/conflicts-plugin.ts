@@ -1,7 +1,7 @@
-import type { QnoxPlugin } from '../../engine/plugin.js';
 import type { ConflictDetector, ConflictStrategy } from '../../model/conflict-types.js';
 import { ConfigError, guarded } from '../../model/errors.js';
 import { type MergeInput, mergeJson } from '../../model/merge-json.js';
+import type { QnoxPlugin } from '../../outbox/plugin-interface.js';
 import { ConflictHandler } from './conflict-handler.js';
 
 /** Options of {@link conflicts}: how 409/412 (and what `detect` flags) are resolved. */

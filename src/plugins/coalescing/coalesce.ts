@@ -1,7 +1,7 @@
-import { normalizeUrl } from '../http/url.js';
-import { encodeBody } from '../model/body.js';
-import { applyMergePatch, isPlainObject } from '../model/merge-json.js';
-import { mayHaveReachedServer, type NewTaskRecord, type TaskRecord } from '../model/records.js';
+import { normalizeUrl } from '../../http/url.js';
+import { encodeBody } from '../../model/body.js';
+import { applyMergePatch, isPlainObject } from '../../model/merge-json.js';
+import { mayHaveReachedServer, type NewTaskRecord, type TaskRecord } from '../../model/records.js';
 
 /** How a new write combines with the last queued write of its ordering key. */
 export type Coalescing =

@@ -1,10 +1,12 @@
-import { normalizeUrl } from '../http/url.js';
-import { CancelledError } from '../model/errors.js';
-import { summarize } from '../model/events.js';
-import { mayHaveReachedServer, type TaskRecord } from '../model/records.js';
-import type { QnoxResponse } from '../model/responses.js';
-import { taskById } from '../stores/store-access.js';
-import type { WriterDeps } from './outbox-writer.js';
+import { normalizeUrl } from '../../http/url.js';
+import { CancelledError } from '../../model/errors.js';
+import { summarize } from '../../model/events.js';
+import { mayHaveReachedServer, type TaskRecord } from '../../model/records.js';
+import type { QnoxResponse } from '../../model/responses.js';
+import type { WriterDeps } from '../../outbox/outbox-writer.js';
+import type { QnoxPlugin } from '../../outbox/plugin-interface.js';
+import type { QueueContext } from '../../outbox/write-ports.js';
+import { taskById } from '../../stores/store-access.js';
 
 /** What a DELETE that cancelled a local create resolves with: answered here, nothing was sent. */
 const CANCELLED_CREATE: QnoxResponse = {
@@ -17,6 +19,22 @@ const CANCELLED_CREATE: QnoxResponse = {
 };
 
 /**
+ * Deleting what was only created locally, as a plug-in: `delete(url, { cancels:
+ * created.id })` then drops the never-sent create (and every never-sent write
+ * queued for `url`) instead of sending a create and its delete. Without it,
+ * `cancels` is a `ConfigError` naming this plug-in.
+ *
+ * @example
+ * import { cancelCreate } from 'qnox-offline-sync/cancel-create';
+ * const sync = await QnoxSync.create({ baseUrl, plugins: [cancelCreate()] });
+ * const created = await sync.post('/items', { name: 'draft' });
+ * await sync.delete('/items/draft-1', { cancels: created.id }); // nothing goes out
+ */
+export function cancelCreate(): QnoxPlugin {
+  return { name: 'cancelCreate', ports: { cancelCreate: { cancel: cancelLocalCreate } } };
+}
+
+/**
  * A DELETE of a resource created locally (`cancels`: the creating write's id).
  * While that write was never attempted, the server never had the resource:
  * it is dropped with every never-attempted write queued for `url`, each
@@ -25,8 +43,8 @@ const CANCELLED_CREATE: QnoxResponse = {
  * Returns `undefined` (queue the DELETE as usual) when anything may already
  * have reached the server.
  */
-export async function cancelLocalCreate(
-  deps: WriterDeps,
+async function cancelLocalCreate(
+  { deps }: QueueContext,
   creatorId: string,
   url: string,
 ): Promise<QnoxResponse | undefined> {

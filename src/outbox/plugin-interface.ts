@@ -1,5 +1,6 @@
+import type { ConflictPortFactory } from '../engine/conflict-port.js';
 import type { TaskSummary } from '../model/events.js';
-import type { ConflictPortFactory } from './conflict-port.js';
+import type { CancelCreatePort, CoalescePort } from './write-ports.js';
 
 /** A write as plug-ins see it: what events show of it, with its headers and data. */
 export interface PluginWrite extends TaskSummary {
@@ -45,7 +46,8 @@ export interface QnoxPlugin {
   abandoned?(write: PluginWrite): void | Promise<void>;
   /**
    * @internal What a first-party plug-in takes over inside the engine (at most
-   * one plug-in per port): `conflicts` is the `conflicts()` plug-in's.
+   * one plug-in per port): `conflicts`, `coalesce` and `cancelCreate` are
+   * the `conflicts()`, `coalescing()` and `cancelCreate()` plug-ins'.
    */
   readonly ports?: PluginPorts;
 }
@@ -53,4 +55,6 @@ export interface QnoxPlugin {
 /** @internal The engine's replaceable parts. */
 export interface PluginPorts {
   readonly conflicts?: ConflictPortFactory;
+  readonly coalesce?: CoalescePort;
+  readonly cancelCreate?: CancelCreatePort;
 }
