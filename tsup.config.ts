@@ -13,6 +13,7 @@ export default defineConfig({
     conflicts: 'src/conflicts.ts',
     coalescing: 'src/coalescing.ts',
     'cancel-create': 'src/cancel-create.ts',
+    batching: 'src/batching.ts',
   },
   external: ['better-sqlite3', 'node:sqlite', 'react'],
   format: ['esm'],

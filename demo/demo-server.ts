@@ -1,6 +1,6 @@
 /**
  * The demo app's server: a field-orders API under /api (the test server: ETags,
- * Idempotency-Key, faults), the page and its service worker, and two admin switches:
+ * Idempotency-Key, faults, a JSON batch endpoint at /api/batch), the page and its service worker, and two admin switches:
  * POST /admin/outage?on=1|0 (the API drops every connection) and
  * POST /admin/edit/:id (someone else edits an order behind the client's back).
  */
@@ -29,6 +29,8 @@ export async function startDemoServer(port = 0): Promise<DemoServer> {
   const api = new TestServer('/api');
   // Like most REST APIs, the list carries each row's version (here its ETag).
   api.rowEtagField = 'etag';
+  // A JSON batch endpoint: the page's outbox goes out in batches (the batching() plug-in).
+  api.batchPath = '/batch';
   api.editItem('1', { name: 'Apples', qty: 3 });
   api.editItem('2', { name: 'Pears', qty: 5 });
   api.onOtherRequest = (req, res) => route(req, res, api, files);

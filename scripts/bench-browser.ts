@@ -4,6 +4,7 @@ import { startPageServer } from '../test/helpers/page-server.js';
 import { heapFigure } from './bench-fixtures.js';
 
 const { server, url } = await startPageServer({ bench: '../../scripts/bench-page.ts' });
+server.batchPath = '/batch';
 // Exact heap figures for the memory row: unrounded `performance.memory` and a callable `gc()`.
 const context = await launchPersistent(undefined, [
   '--enable-precise-memory-info',
@@ -23,6 +24,8 @@ try {
     ['drain6', 'Chromium: drain, 6 keys vs raw 6-way parallel fetch', 1.2],
     // Not a target: the same drain on MemoryStore, to tell engine cost from IndexedDB cost.
     ['drain1Memory', '(diagnostic) drain, 1 key, MemoryStore vs raw fetch', Number.NaN],
+    ['batched1', 'Chromium: batched drain (20 per batch), 1 key vs raw loop', 0.1],
+    ['batched20', 'Chromium: batched drain (20 per batch), 20 keys vs raw loop', 0.1],
     ['dueTasks', 'Chromium: dueTasks(20) with 100k queued vs 1k', 1.5],
     ['pendingCount', 'Chromium: pendingCount() with 100k queued vs 1k', 1.5],
     ['cacheHit', 'Chromium: cache hit vs bare IndexedDB get of the same record', 1.2],

@@ -1,4 +1,5 @@
 /** Runs in Chromium for `npm run bench`: the library against raw IndexedDB and raw fetch, same page, same run. */
+import { batching } from '../src/batching.js';
 import { MemoryStore, QnoxSync } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
 import { sampleTask } from '../src/testing/index.js';
@@ -90,6 +91,21 @@ async function drainFigure(keys: number, memory = false): Promise<[number, numbe
   return [median(raw), median(ours)];
 }
 
+/** 2,000 writes drained in batches of 20 (over `keys` keys) against the same 2,000 as one raw sequential loop. */
+async function batchedFigure(keys: number): Promise<[number, number]> {
+  const count = 2_000;
+  const sync = await QnoxSync.create({
+    baseUrl: api,
+    store: new IndexedDbStore({ name: `batched-${keys}` }),
+    autoSync: false,
+    plugins: [batching({ maxRequests: 20 })],
+  });
+  const raw = await rawLoops(1, count, `rawb${keys}`);
+  const ours = await drain(sync, keys, count);
+  await sync.dispose();
+  return [raw, ours];
+}
+
 /** 1k and 100k tasks over 500 keys, written in bursts (one strict transaction each). */
 async function filled(name: string, count: number): Promise<IndexedDbStore> {
   const store = new IndexedDbStore({ name, hotEntries: 0 });
@@ -177,10 +193,24 @@ async function runBench(): Promise<Record<string, [number, number]>> {
   const drain1 = await drainFigure(1);
   const drain6 = await drainFigure(6);
   const drain1Memory = await drainFigure(1, true);
+  const batched1 = await batchedFigure(1);
+  const batched20 = await batchedFigure(20);
   await store.close();
   const scale = await scaleFigures();
   const heap = await heapPer10k();
-  return { enqueue, burst, cacheHit, hotHit, drain1, drain6, drain1Memory, ...scale, heap };
+  return {
+    enqueue,
+    burst,
+    cacheHit,
+    hotHit,
+    drain1,
+    drain6,
+    drain1Memory,
+    batched1,
+    batched20,
+    ...scale,
+    heap,
+  };
 }
 
 Object.assign(window, { runBench });

@@ -3,6 +3,7 @@
  * same run against the same local server (lower is better; 1.00 = no overhead).
  * Not a test: nothing here asserts on time.
  */
+import { batching } from '../src/batching.js';
 import { MemoryStore, QnoxSync } from '../src/index.js';
 import { TestServer } from '../test/helpers/test-server.js';
 
@@ -11,6 +12,7 @@ const TRIALS = Number(process.env.BENCH_TRIALS ?? 5);
 
 const server = new TestServer();
 const baseUrl = await server.start();
+server.batchPath = '/batch';
 const headers = { 'content-type': 'application/json' };
 
 async function rawLoop(count: number, stream: string): Promise<void> {
@@ -35,12 +37,13 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function queued(keys: number): Promise<QnoxSync> {
+async function queued(keys: number, batched = false): Promise<QnoxSync> {
   const sync = await QnoxSync.create({
     baseUrl,
     store: new MemoryStore(),
     autoSync: false,
     concurrency: keys,
+    plugins: batched ? [batching({ maxRequests: 20 })] : [],
   });
   for (let i = 0; i < N; i++) await sync.post(`/streams/q${i % keys}`, { n: i });
   return sync;
@@ -61,6 +64,26 @@ async function drainRatio(keys: number): Promise<{ raw: number; ours: number }> 
     await sync.dispose();
   }
   return { raw: median(raw), ours: median(ours) };
+}
+
+/** The 2,000 writes in batches of 20 (one key, or 20 keys) against the same 2,000 as a raw sequential loop. */
+async function batchedRatio(
+  keys: number,
+): Promise<{ raw: number; ours: number; requests: number }> {
+  const raw: number[] = [];
+  const ours: number[] = [];
+  let requests = 0;
+  for (let t = 0; t < TRIALS; t++) {
+    raw.push(await timed(() => rawLoop(N, 'rawb')));
+    const sync = await queued(keys, true);
+    const before = server.requestsTo('POST', '/batch').length;
+    ours.push(await timed(() => sync.sync()));
+    requests = server.requestsTo('POST', '/batch').length - before;
+    if ((await sync.pendingCount()) !== 0)
+      throw new Error('bench: batched drain left writes behind');
+    await sync.dispose();
+  }
+  return { raw: median(raw), ours: median(ours), requests };
 }
 
 async function enqueueCost(): Promise<number> {
@@ -119,6 +142,11 @@ const one = await drainRatio(1);
 line('drain, 1 ordering key vs raw sequential fetch', one.ours, one.raw, 1.15);
 const four = await drainRatio(4);
 line('drain, 4 keys (concurrency 4) vs 4 raw loops', four.ours, four.raw, 1.2);
+for (const keys of [1, 20]) {
+  const b = await batchedRatio(keys);
+  line(`batched drain (20 per batch), ${keys} key(s) vs raw loop`, b.ours, b.raw, 0.1);
+  console.log(`${''.padEnd(44)} (${b.requests} batch requests for ${N} writes)`);
+}
 const hit = await cacheHit();
 line('get, fresh cache hit vs network GET', hit.ours, hit.raw, 0.05);
 const enqueue = await enqueueCost();

@@ -87,6 +87,19 @@ describe('the demo tells the story by itself (Chromium, 390 px)', { timeout: 120
       );
       expect(await page.textContent('li[data-id="1"]')).toContain('Apples × 4');
       expect(new Set(demo.api.effects.map((e) => e.key)).size).toBe(2);
+      // They went out in batches (POST /api/batch), and the page says so.
+      const alone = demo.api.requests.filter(
+        (r) =>
+          r.method !== 'GET' &&
+          r.method !== 'HEAD' &&
+          r.path !== '/batch' &&
+          !r.headers['x-batch-part'],
+      );
+      expect(alone).toEqual([]);
+      expect(demo.api.requestsTo('POST', '/batch').length).toBeGreaterThanOrEqual(1);
+      expect(await page.textContent('#events')).toMatch(
+        /batch-sent \/api\/batch — \d writes? in one request, answered 200/,
+      );
 
       // Edit behind the client's back, then +1 on the fresh list's row: a conflict, not an overwrite.
       await page.click('#edit-elsewhere');

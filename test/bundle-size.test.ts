@@ -19,7 +19,11 @@ import { afterAll, describe, expect, it } from 'vitest';
  * the group commit's `Clock` 0.06, encryption's entry point 0.03); then the
  * features that became plug-ins left the core (conflicts, coalescing,
  * cancel-create), and each guard was fixed at the figure reached (the
- * redesign issue: "fix the row at the figure reached"). A plug-in's row is
+ * redesign issue: "fix the row at the figure reached"). The batching issue's
+ * drain port (a plug-in may send what is due another way; the lane moved to
+ * `engine/lane.ts`, the classification split from the send) added 0.16 kB to
+ * the core and the quick start, and taking the cache's read-modify-writes
+ * one at a time (two writes settled together lost one's layer removal) 0.06. A plug-in's row is
  * what it adds over the core row. The last row includes every plug-in, so it
  * grows by the ports and option checks a split costs. A guard is never
  * raised without an issue saying so; CHANGELOG, "Known gaps", says what
@@ -34,7 +38,7 @@ const ROWS: readonly Row[] = [
     source: CORE,
     count: 'loaded',
     targetKb: 7.5,
-    guardKb: 19.3,
+    guardKb: 19.5,
   },
   {
     name: 'quick start QnoxSync.create({ baseUrl }), all chunks (IndexedDB lazily)',
@@ -42,7 +46,7 @@ const ROWS: readonly Row[] = [
       "import { QnoxSync } from 'SRC/index.ts'; QnoxSync.create({ baseUrl: 'https://a.example' });",
     count: 'all',
     targetKb: 10,
-    guardKb: 23.3,
+    guardKb: 23.55,
   },
   {
     name: 'conflicts() plug-in, over the core row',
@@ -69,12 +73,20 @@ const ROWS: readonly Row[] = [
     guardKb: 0.4,
   },
   {
+    name: 'batching() plug-in, over the core row',
+    source: `${CORE} import { batching } from 'SRC/batching.ts'; batching();`,
+    count: 'loaded',
+    over: CORE,
+    targetKb: 2.75,
+    guardKb: 2.75,
+  },
+  {
     name: 'everything: root + IndexedDB + service worker + React + encryption + every plug-in, all chunks',
     source:
-      "export * from 'SRC/index.ts'; export * from 'SRC/indexeddb.ts'; export * from 'SRC/service-worker.ts'; export * from 'SRC/react.ts'; export * from 'SRC/encryption.ts'; export * from 'SRC/conflicts.ts'; export * from 'SRC/coalescing.ts'; export * from 'SRC/cancel-create.ts';",
+      "export * from 'SRC/index.ts'; export * from 'SRC/indexeddb.ts'; export * from 'SRC/service-worker.ts'; export * from 'SRC/react.ts'; export * from 'SRC/encryption.ts'; export * from 'SRC/conflicts.ts'; export * from 'SRC/coalescing.ts'; export * from 'SRC/cancel-create.ts'; export * from 'SRC/batching.ts';",
     count: 'all',
     targetKb: 15,
-    guardKb: 30.3,
+    guardKb: 33.25,
   },
 ];
 

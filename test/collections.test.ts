@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { batching } from '../src/batching.js';
 import { conflicts } from '../src/conflicts.js';
 import { ConfigError, ConflictError, collection, type SyncEvent } from '../src/index.js';
 import { closeAfterEach, drainAll, startHarness } from './helpers/harness.js';
@@ -174,4 +175,48 @@ describe('collections: optimistic members show in the list', () => {
     expect(back.stale).toBe(true);
     expect(back.data.map((r) => r.id)).toEqual(['1', '2']);
   });
+
+  it.each([
+    { way: 'one request each', plugins: [] },
+    { way: 'in one batch', plugins: [batching()] },
+  ])(
+    'writes of other keys delivered together ($way) each take their own layer off the list',
+    async ({ plugins }) => {
+      const h = await listed({ ...rule, plugins });
+      h.server.batchPath = '/batch';
+      h.server.down = true;
+      const writes = [
+        await h.sync.post(
+          '/items',
+          { name: 'Figs', qty: 1 },
+          { optimistic: (list) => [...(list as Row[]), { id: 'local-1', name: 'Figs', qty: 1 }] },
+        ),
+        await h.sync.patch(
+          '/items/1',
+          { qty: 4 },
+          { optimistic: (row) => ({ ...(row as Row), qty: 4 }) },
+        ),
+        await h.sync.patch(
+          '/items/2',
+          { qty: 6 },
+          { optimistic: (row) => ({ ...(row as Row), qty: 6 }) },
+        ),
+      ];
+      const layered = await h.sync.get<Row[]>('/items', { strategy: 'cacheOnly' });
+      expect(layered.pendingWrites).toBe(true);
+      h.server.down = false;
+      // Three keys, three lanes at once: their answers' cache upkeep meets on the one list.
+      await drainAll(h.sync, h.clock);
+      await Promise.all(writes.map((w) => w.result));
+      const after = await h.sync.get<Row[]>('/items', { strategy: 'cacheOnly' });
+      expect(after.pendingWrites).toBe(false);
+      const fresh = await h.sync.get<Row[]>('/items');
+      expect(fresh.pendingWrites).toBe(false);
+      expect(fresh.data.map((r) => [r.name, r.qty])).toEqual([
+        ['Apples', 4],
+        ['Pears', 6],
+        ['Figs', 1],
+      ]);
+    },
+  );
 });

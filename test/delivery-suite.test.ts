@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
+import { batching } from '../src/batching.js';
 import { coalescing } from '../src/coalescing.js';
 import {
   ConflictError,
@@ -77,45 +78,68 @@ describe.each(KINDS)('delivery over $name', (kind) => {
     return { ...h, store };
   }
 
-  it('1,000 writes over 20 keys through 30% random faults: one effect each, in per-key order, every result the server’s', async () => {
-    const h = await harness({ concurrency: 4, retry: { maxAttempts: 1_000 } });
-    let seed = 7;
-    const random = () => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
-    const kinds: Fault[] = [
-      { kind: 'status', status: 500 },
-      { kind: 'status', status: 502 },
-      { kind: 'status', status: 503 },
-      { kind: 'status', status: 429, retryAfter: '2' },
-      { kind: 'reset' },
-      { kind: 'commit-then-drop' },
-    ];
-    h.server.faultPolicy = (req) => {
-      if (req.method === 'HEAD' || random() >= 0.3) return undefined;
-      return kinds[Math.floor(random() * kinds.length)];
-    };
-    const handles: MutationHandle[] = [];
-    for (let i = 0; i < 1_000; i++)
-      handles.push(await h.sync.post(`/streams/k${i % 20}`, { n: i }));
-    await drainAll(h.sync, h.clock);
-    const results = await Promise.all(handles.map((m) => m.result));
-    expect(h.server.effects).toHaveLength(1_000);
-    expect(new Set(h.server.effects.map((e) => e.key)).size).toBe(1_000);
-    for (let k = 0; k < 20; k++)
-      expect(h.server.streams.get(`k${k}`)).toEqual(
-        Array.from({ length: 50 }, (_, j) => j * 20 + k),
+  it.each([
+    { way: 'one request per write', batched: false },
+    { way: 'in batches of 20 (batching())', batched: true },
+  ])(
+    '1,000 writes over 20 keys through 30% random faults, $way: one effect each, in per-key order, every result the server’s',
+    async ({ batched }) => {
+      const h = await harness({
+        concurrency: 4,
+        retry: { maxAttempts: 1_000 },
+        plugins: batched ? [batching()] : [],
+      });
+      if (batched) h.server.batchPath = '/batch';
+      let seed = 7;
+      const random = () => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+        return seed / 2 ** 31;
+      };
+      const kinds: Fault[] = [
+        { kind: 'status', status: 500 },
+        { kind: 'status', status: 502 },
+        { kind: 'status', status: 503 },
+        { kind: 'status', status: 429, retryAfter: '2' },
+        { kind: 'reset' },
+        { kind: 'commit-then-drop' },
+      ];
+      h.server.faultPolicy = (req) => {
+        if (req.method === 'HEAD' || random() >= 0.3) return undefined;
+        return kinds[Math.floor(random() * kinds.length)];
+      };
+      const handles: MutationHandle[] = [];
+      for (let i = 0; i < 1_000; i++)
+        handles.push(await h.sync.post(`/streams/k${i % 20}`, { n: i }));
+      await drainAll(h.sync, h.clock);
+      const results = await Promise.all(handles.map((m) => m.result));
+      expect(h.server.effects).toHaveLength(1_000);
+      expect(new Set(h.server.effects.map((e) => e.key)).size).toBe(1_000);
+      for (let k = 0; k < 20; k++)
+        expect(h.server.streams.get(`k${k}`)).toEqual(
+          Array.from({ length: 50 }, (_, j) => j * 20 + k),
+        );
+      // Each result carries the server's answer for that write, whatever the store.
+      expect(results.every((r) => r.status === 201 && r.data !== null)).toBe(true);
+      expect(results.map((r) => (r.data as { index: number }).index)).toEqual(
+        Array.from({ length: 1_000 }, (_, i) => Math.floor(i / 20)),
       );
-    // Each result carries the server's answer for that write, whatever the store.
-    expect(results.every((r) => r.status === 201 && r.data !== null)).toBe(true);
-    expect(results.map((r) => (r.data as { index: number }).index)).toEqual(
-      Array.from({ length: 1_000 }, (_, i) => Math.floor(i / 20)),
-    );
-    expect(h.server.requests.length).toBeGreaterThan(1_000);
-    expect(await h.sync.deadLetters()).toEqual([]);
-    expect(await h.sync.pendingCount()).toBe(0);
-  }, 120_000);
+      expect(h.server.requests.length).toBeGreaterThan(1_000);
+      const batches = h.server.requestsTo('POST', '/batch').length;
+      // Faults hit batches and the writes inside them alike; no write went out alone.
+      if (batched) {
+        expect(batches).toBeGreaterThanOrEqual(50);
+        expect(batches).toBeLessThan(400);
+        expect(
+          h.server.requests.filter(
+            (r) => r.path.startsWith('/streams/') && !r.headers['x-batch-part'],
+          ),
+        ).toEqual([]);
+      } else expect(batches).toBe(0);
+      expect(await h.sync.deadLetters()).toEqual([]);
+      expect(await h.sync.pendingCount()).toBe(0);
+    },
+    120_000,
+  );
 
   it('a body cut after the 2xx status: delivered once, that result’s data null, never sent again', async () => {
     const h = await harness();

@@ -4,6 +4,7 @@
  * another tab) delivers, and this page shows what they did.
  */
 
+import { batching } from '../../src/batching.js';
 import { conflicts } from '../../src/conflicts.js';
 import {
   collection,
@@ -31,7 +32,8 @@ const sync = await QnoxSync.create({
     autoSync: new URLSearchParams(location.search).get('autosync') !== '0',
   },
   // Conflicts are parked for the user (the default); the plug-in answers "Keep mine".
-  plugins: [conflicts()],
+  // What waited offline goes out in batches (POST /api/batch) when the network is back.
+  plugins: [conflicts(), batching()],
   // Each row of GET /items carries its ETag: a +1 on a fresh page is made against it.
   cache: { collections: [collection({ path: '/items', etag: 'etag' })] },
 });
@@ -62,20 +64,33 @@ sync.events.subscribe((e: SyncEvent) => {
       : 'url' in e
         ? new URL(e.url).pathname
         : '';
-  li.textContent = `${new Date().toLocaleTimeString()} ${e.type} ${what}${e.type === 'cache-hit' ? (e.stale ? ' (stale)' : '') : ''}`;
+  const detail =
+    e.type === 'cache-hit'
+      ? e.stale
+        ? ' (stale)'
+        : ''
+      : e.type === 'batch-sent'
+        ? ` — ${e.size} write${e.size === 1 ? '' : 's'} in one request, answered ${e.status || 'nothing'}`
+        : '';
+  li.textContent = `${new Date().toLocaleTimeString()} ${e.type} ${what}${detail}`;
   $('events').prepend(li);
   while ($('events').children.length > 40) $('events').lastElementChild?.remove();
   // settled-elsewhere: the service worker or another tab delivered a write.
   if (['sent', 'dead-lettered', 'settled-elsewhere', 'online'].includes(e.type)) void renderItems();
 });
 
+/** The latest render's ticket: renders run side by side (a batch settles many writes at once), the last one started wins. */
+let renders = 0;
+
 /** The list as the client sees it: the server's rows with this device's writes layered on top. */
 async function renderItems(): Promise<void> {
+  const ticket = ++renders;
   try {
     const [res, pending] = await Promise.all([
       sync.get<Item[]>('/items', { ttlMs: 30_000 }),
       sync.pendingTasks(200),
     ]);
+    if (ticket !== renders) return;
     const waiting = new Set(pending.map((t) => new URL(t.url).pathname));
     $('source').textContent =
       `${res.fromCache ? `from cache${res.stale ? ' (stale)' : ''}` : 'from the network'}${

@@ -36,6 +36,18 @@ export interface Precondition {
 export class CacheWrites {
   /** Per URL, ETags our own acknowledged writes replaced: old → new. */
   readonly #chain = new Map<string, Map<string, string>>();
+  /**
+   * The read-modify-writes of entries, one at a time: two writes settled
+   * together (other keys, one batch) each take their own layer off the same
+   * list, and neither may write back what it read before the other's change.
+   */
+  #turn: Promise<unknown> = Promise.resolve();
+
+  #inTurn<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.#turn.then(run, run);
+    this.#turn = next.catch(() => undefined);
+    return next;
+  }
 
   constructor(private readonly deps: CacheWritesDeps) {}
 
@@ -96,7 +108,14 @@ export class CacheWrites {
    * declared collection, over its row in the cached list (`undefined` removes
    * the row). False when neither is cached.
    */
-  async applyOptimistic(task: TaskRecord, update: (current: unknown) => unknown): Promise<boolean> {
+  applyOptimistic(task: TaskRecord, update: (current: unknown) => unknown): Promise<boolean> {
+    return this.#inTurn(() => this.#applyOptimistic(task, update));
+  }
+
+  async #applyOptimistic(
+    task: TaskRecord,
+    update: (current: unknown) => unknown,
+  ): Promise<boolean> {
     const member = this.deps.collections?.memberOf(task.url);
     // One round of reads: the resource and the list it is a member of.
     const [entry, list] = await Promise.all([
@@ -135,7 +154,12 @@ export class CacheWrites {
     this.#chain.set(url, chain);
   }
 
-  async onDelivered(task: TaskRecord, response: WireResponse): Promise<void> {
+  /** Read-your-writes: the cache after a write was acknowledged, its optimistic layers off. */
+  onDelivered(task: TaskRecord, response: WireResponse): Promise<void> {
+    return this.#inTurn(() => this.#onDelivered(task, response));
+  }
+
+  async #onDelivered(task: TaskRecord, response: WireResponse): Promise<void> {
     const newEtag = response.headers.etag;
     // One round of reads for the resource and everything it invalidates or is listed in.
     const [entry, ...others] = await Promise.all(
@@ -166,7 +190,11 @@ export class CacheWrites {
   }
 
   /** Undo what an abandoned write showed; with `current` (server-wins), cache the server's version. */
-  async onAbandoned(task: TaskRecord, current?: CurrentVersion): Promise<void> {
+  onAbandoned(task: TaskRecord, current?: CurrentVersion): Promise<void> {
+    return this.#inTurn(() => this.#onAbandoned(task, current));
+  }
+
+  async #onAbandoned(task: TaskRecord, current?: CurrentVersion): Promise<void> {
     const entries = await Promise.all(
       [task.url, ...this.#related(task.url)].map((u) => this.#entry(u)),
     );

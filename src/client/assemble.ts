@@ -81,6 +81,7 @@ export function assemble(input: FlatOptions, options: ResolvedOptions, store: Qn
     random: input.random ?? Math.random,
     autoSync: input.autoSync ?? true,
     conflicts: portOf(options.plugins, 'conflicts') ?? parkConflicts,
+    drain: portOf(options.plugins, 'drain'),
     perCallConflict,
     newId: () => crypto.randomUUID(),
     ...withPlugins(

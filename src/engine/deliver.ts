@@ -54,24 +54,38 @@ export async function deliver(
       onDelivered,
     );
   } catch (error) {
-    if (error instanceof NetworkError) return { kind: 'unreachable', error };
-    // The allow-list changed since this write was queued: it must never go out.
-    if (error instanceof OriginError) return { kind: 'permanent', error };
-    // A redirect is never a delivery: a captive portal passes, so the write is retried;
-    // so is a write whose token could not be had (the provider threw).
-    if (
-      isQnoxError(error) &&
-      (error.code === 'timeout' || error.code === 'redirect' || error.code === 'auth')
-    )
-      return { kind: 'retry', error };
-    if (isQnoxError(error) && error.code === 'cancelled') return { kind: 'cancelled', error };
-    return {
-      kind: 'damaged',
-      error: new StorageError(`Write ${task.id} cannot be sent: its record is damaged`, {
-        cause: error,
-      }),
-    };
+    return sendFailure(task, error);
   }
+  return classifyAnswer(task, response, now);
+}
+
+/** What a send that got no HTTP answer means for the write (a network error, a timeout, a redirect…). */
+export function sendFailure(task: TaskRecord, error: unknown): Verdict {
+  if (error instanceof NetworkError) return { kind: 'unreachable', error };
+  // The allow-list changed since this write was queued: it must never go out.
+  if (error instanceof OriginError) return { kind: 'permanent', error };
+  // A redirect is never a delivery: a captive portal passes, so the write is retried;
+  // so is a write whose token could not be had (the provider threw).
+  if (
+    isQnoxError(error) &&
+    (error.code === 'timeout' || error.code === 'redirect' || error.code === 'auth')
+  )
+    return { kind: 'retry', error };
+  if (isQnoxError(error) && error.code === 'cancelled') return { kind: 'cancelled', error };
+  return {
+    kind: 'damaged',
+    error: new StorageError(`Write ${task.id} cannot be sent: its record is damaged`, {
+      cause: error,
+    }),
+  };
+}
+
+/** Classifies one answer to a write: the same rules for a single send and a batch's sub-response. */
+export function classifyAnswer(
+  task: TaskRecord,
+  response: WireResponse,
+  now: () => number,
+): Verdict {
   const view = toErrorResponse(response);
   // The same key is still being processed (another sender's request, or our own timed-out one): wait, never a conflict.
   if (isInProgress(response.status, response.headers, view.data)) {

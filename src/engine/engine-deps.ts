@@ -1,5 +1,6 @@
 import type { WireResponse } from '../http/transport.js';
 import type { TaskRecord } from '../model/records.js';
+import type { DrainPort } from './drain-port.js';
 import type { VerdictDeps } from './verdicts.js';
 
 /** What one `sync()` did. */
@@ -15,6 +16,10 @@ export interface EngineDeps extends Omit<VerdictDeps, 'pause'> {
   readonly autoSync: boolean;
   /** Called synchronously on a 2xx, before the next write of the key can go out. */
   readonly onAcknowledged: (task: TaskRecord, response: WireResponse) => void;
+  /** The client's base URL. */
+  readonly base: URL;
+  /** A plug-in that sends writes another way (batching); the lanes send what it leaves. */
+  readonly drain?: DrainPort | undefined;
   /** Last look at a task before it goes out (e.g. to follow If-Match across our own writes). */
   readonly beforeSend: (task: TaskRecord) => TaskRecord;
 }

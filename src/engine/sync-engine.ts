@@ -2,10 +2,9 @@ import type { ConflictStrategy } from '../model/conflict-types.js';
 import { type AuthError, isQnoxError, StorageError } from '../model/errors.js';
 import type { TaskRecord } from '../model/records.js';
 import { deadLetterCount, nextDueAt } from '../stores/store-access.js';
-import { deliver } from './deliver.js';
 import type { EngineDeps, SyncReport } from './engine-deps.js';
 import { KickTimer } from './kick-timer.js';
-import { ReadAhead } from './read-ahead.js';
+import { type EngineAccess, runLane } from './lane.js';
 import { SendMarks } from './send-marks.js';
 import { VerdictHandler } from './verdicts.js';
 
@@ -36,11 +35,31 @@ export class SyncEngine {
   #epoch = 0;
   /** Epoch of the last outbox wipe: tasks read before it are not sent. */
   #cleared = 0;
+  /** What lanes and a plug-in's drain may use of this engine. */
+  readonly #access: EngineAccess;
 
   constructor(private readonly deps: EngineDeps) {
     this.#verdicts = new VerdictHandler({ ...deps, pause: (error) => this.#pause(error) });
     this.#marks = new SendMarks({ ...deps, maxDelayMs: deps.retry.maxDelayMs });
     this.#timer = new KickTimer(deps.clock, () => this.kick());
+    const engine = this;
+    this.#access = {
+      deps,
+      verdicts: this.#verdicts,
+      marks: this.#marks,
+      inFlight: this.#inFlight,
+      get disposed() {
+        return engine.#disposed;
+      },
+      epoch: () => ++this.#epoch,
+      canSend: () => this.#canSend(),
+      holdsLock: () => this.#holdsLock(),
+      mayChain: (next, epoch) => this.#mayChain(next, epoch),
+      stop: (error) => {
+        this.#stopped = true;
+        this.#storageFault(error);
+      },
+    };
   }
 
   get paused(): boolean {
@@ -87,12 +106,12 @@ export class SyncEngine {
     return (task && this.#marks.asQueued(task)) as T;
   }
 
-  /** Starts a drain without waiting for it; failures surface on the status stream. */
   /** Checks a write's own conflict strategy against who resolves conflicts (ConfigError if unsupported). */
   checkConflict(option: string, strategy: ConflictStrategy): void {
     this.#verdicts.checkConflict(option, strategy);
   }
 
+  /** Starts a drain without waiting for it; failures surface on the status stream. */
   kick(): void {
     if (this.#disposed || !this.deps.autoSync || !this.#canSend()) return;
     void this.sync();
@@ -183,6 +202,9 @@ export class SyncEngine {
   }
 
   async #loop(): Promise<void> {
+    // A plug-in that sends another way (batching) goes first; the lanes send what it leaves.
+    const { drain } = this.deps;
+    if (drain && (await drain.pass(this.#access))) return;
     const inflight = new Map<string, Promise<void>>();
     for (;;) {
       const free = this.deps.concurrency - inflight.size;
@@ -202,106 +224,13 @@ export class SyncEngine {
           const key = task.orderingKey;
           inflight.set(
             key,
-            this.#runLane(task).finally(() => inflight.delete(key)),
+            runLane(task, this.#access).finally(() => inflight.delete(key)),
           );
         }
       }
       if (inflight.size === 0) return;
       await Promise.race(inflight.values());
     }
-  }
-
-  /**
-   * Delivers `first`, then keeps its ordering key's lane busy. The lane reads
-   * its key ahead in batches, so the next write goes out as soon as the
-   * previous one is acknowledged, while that one's removal and cache upkeep
-   * commit behind it. Safe because a crash before a removal commits only
-   * replays that write under its idempotency key, after which order holds.
-   */
-  async #runLane(first: TaskRecord): Promise<void> {
-    const ahead = new ReadAhead(
-      this.#verdicts.pipelines ? this.deps.store : undefined,
-      first,
-      () => ++this.#epoch,
-    );
-    let task = first;
-    let bookkeeping: Promise<void> = Promise.resolve();
-    let previousAck: Promise<unknown> = Promise.resolve();
-    this.#inFlight.add(task.id);
-    try {
-      for (;;) {
-        ahead.fill();
-        // A precondition follows the previous write's answer (its new ETag): wait for it in full.
-        if (task.headers['if-match'] !== undefined) await previousAck;
-        const marked = await this.#marks.mark(task);
-        if (!marked || this.#disposed || !this.#holdsLock()) break;
-        task = marked;
-        const current = task;
-        let onDelivered!: () => void;
-        const delivered = new Promise<boolean>((resolve) => {
-          onDelivered = () => resolve(true);
-        });
-        const verdict = deliver(
-          this.deps.transport,
-          this.deps.beforeSend(current),
-          this.deps.timeoutMs,
-          () => this.deps.clock.now(),
-          // At a 2xx the write took effect, whatever happens to its body: it is delivered
-          // (its data `null` if the body is lost), never sent again, on every store alike.
-          // Only a conflict detector, which reads the body, needs it whole.
-          this.#verdicts.pipelines ? onDelivered : undefined,
-        );
-        // A pipelined lane moves on at the server's 2xx status: the write took
-        // effect, and its answer's body is read while the next write goes out.
-        const early = ahead.active && (await Promise.race([delivered, verdict.then(() => false)]));
-        let removed: Promise<void> | undefined;
-        if (early) {
-          this.#markAhead(ahead);
-          removed = this.deps.store.removeTask(current.id);
-          removed.catch(() => {});
-        }
-        const acked = verdict.then((v) =>
-          this.#verdicts.acknowledge(current, v, ahead.active, removed),
-        );
-        acked.catch(() => {});
-        previousAck = acked.catch(() => {});
-        // A write stays "in flight" until its outcome is stored: until then it still
-        // looks queued and untried, and nothing (coalescing, cancelling) may touch it.
-        bookkeeping = bookkeeping
-          .then(async () => {
-            const outcome = await verdict;
-            await this.#verdicts.apply(current, outcome, await acked);
-            this.#marks.settled(current.id, outcome);
-          })
-          .finally(() => {
-            if (current !== task) this.#inFlight.delete(current.id);
-          });
-        const next = early || (await verdict).kind === 'delivered' ? await ahead.take() : undefined;
-        if (!next || !this.#mayChain(next.task, next.epoch)) break;
-        this.#inFlight.add(next.task.id);
-        task = next.task;
-      }
-      // The lane ran dry: removals the store holds back for a batch need not wait.
-      this.deps.store.flush?.();
-      await bookkeeping;
-    } catch (error) {
-      await bookkeeping.catch(() => {});
-      this.#stopped = true;
-      this.#storageFault(error);
-    } finally {
-      this.#inFlight.delete(task.id);
-      await this.#marks.release({ orderingKey: first.orderingKey });
-    }
-  }
-
-  /** Marks the writes read ahead that the lane would send next, in the background. */
-  #markAhead(ahead: ReadAhead): void {
-    this.#marks.markAhead(
-      ahead
-        .peek()
-        .filter((next) => this.#mayChain(next.task, next.epoch))
-        .map((next) => next.task),
-    );
   }
 
   #mayChain(next: TaskRecord, epoch: number): boolean {

@@ -67,6 +67,16 @@ export class Transport {
     return this.#runLane(request, onSuccess);
   }
 
+  /** The auth generation now: pass it to {@link reauthorize} after a 401 to a request sent at it. */
+  get authGeneration(): number {
+    return this.deps.auth.generation;
+  }
+
+  /** After a 401 that `send` could not answer itself (one inside a batch): the shared refresh. */
+  reauthorize(sentGeneration: number): Promise<boolean> {
+    return this.deps.auth.refresh(sentGeneration);
+  }
+
   /** True when the server answered anything at all (a connectivity probe); redirects are not followed. */
   async reach(url: string, timeoutMs: number): Promise<boolean> {
     try {

@@ -71,9 +71,17 @@ export type SyncEvent =
    */
   | {
       readonly type: 'warning';
-      readonly code: 'no-validators';
+      /** `batch-unsupported`: the batch URL answered 404, 405 or 501; writes go singly (the `batching()` plug-in). */
+      readonly code: 'no-validators' | 'batch-unsupported';
       readonly url: string;
       readonly message: string;
+    }
+  /** The `batching()` plug-in sent `size` writes in one request to `url`, answered `status` (0: no answer). */
+  | {
+      readonly type: 'batch-sent';
+      readonly url: string;
+      readonly size: number;
+      readonly status: number;
     }
   | { readonly type: 'storage-error'; readonly error: QnoxError }
   /** An app callback threw where no call could carry the error (cache upkeep after a delivery, a conflict detector). */

@@ -1,4 +1,5 @@
 import type { ConflictPortFactory } from '../engine/conflict-port.js';
+import type { DrainPort } from '../engine/drain-port.js';
 import type { TaskSummary } from '../model/events.js';
 import type { CancelCreatePort, CoalescePort } from './write-ports.js';
 
@@ -46,8 +47,9 @@ export interface QnoxPlugin {
   abandoned?(write: PluginWrite): void | Promise<void>;
   /**
    * @internal What a first-party plug-in takes over inside the engine (at most
-   * one plug-in per port): `conflicts`, `coalesce` and `cancelCreate` are
-   * the `conflicts()`, `coalescing()` and `cancelCreate()` plug-ins'.
+   * one plug-in per port): `conflicts`, `coalesce`, `cancelCreate` and
+   * `drain` are the `conflicts()`, `coalescing()`, `cancelCreate()` and
+   * `batching()` plug-ins'.
    */
   readonly ports?: PluginPorts;
 }
@@ -57,4 +59,5 @@ export interface PluginPorts {
   readonly conflicts?: ConflictPortFactory;
   readonly coalesce?: CoalescePort;
   readonly cancelCreate?: CancelCreatePort;
+  readonly drain?: DrainPort;
 }

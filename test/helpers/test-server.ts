@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { runBatch } from './batch-endpoint.js';
 
 /** The in-progress problem type, spelled out here so the server shares no code with the client. */
 const IN_PROGRESS = 'urn:qnox-offline-sync:problem:idempotency-key-in-progress';
@@ -143,6 +144,11 @@ export class TestServer {
     await new Promise<void>((resolve) => this.#server?.close(() => resolve()) ?? resolve());
   }
 
+  /** Where the JSON batch endpoint answers (`POST`), e.g. '/batch'; none by default (a 404). */
+  batchPath: string | undefined;
+  /** The statuses of each batch's sub-answers, by sub-request id, in the order the batches came. */
+  readonly batches: Map<string, number>[] = [];
+
   /** Faults applied to the next requests, in order (before `faultPolicy`). */
   fail(...faults: Fault[]): void {
     this.#queuedFaults.push(...faults);
@@ -264,24 +270,15 @@ export class TestServer {
 
     if (fault?.kind === 'slow-handler')
       await new Promise((resolve) => setTimeout(resolve, fault.ms));
-    let answer: Answer;
-    const replay = key ? this.#idempotent.get(key) : undefined;
-    if (replay) {
-      answer = { ...replay, headers: { ...replay.headers, 'idempotent-replayed': 'true' } };
-    } else {
-      // A body the route cannot use is the server's 400, never a handler crash that leaves the request hanging.
-      try {
-        answer = this.#route(recorded, req);
-      } catch {
-        answer = json(400, { error: 'bad request' });
-      }
-      const mutating = recorded.method !== 'GET' && recorded.method !== 'HEAD';
-      // Like Stripe: only requests that took effect are remembered under their key.
-      if (mutating && answer.status < 400) {
-        this.effects.push({ key, method: recorded.method, path: recorded.path });
-        if (key) this.#idempotent.set(key, answer);
-      }
+    if (recorded.method === 'POST' && recorded.path === this.batchPath) {
+      const answer = await runBatch((part) => this.runPart(part), parseJson(recorded.body), req);
+      const parts = (parseJson(answer.body) as { responses?: { id: string; status: number }[] })
+        .responses;
+      this.batches.push(new Map((parts ?? []).map((r) => [r.id, r.status])));
+      if (fault?.kind === 'commit-then-drop') return void req.socket.destroy();
+      return send(res, answer);
     }
+    const answer = this.#execute(recorded, req, key);
     if (fault?.kind === 'commit-then-drop') return void req.socket.destroy();
     if (fault?.kind === 'slow') {
       await new Promise<void>((resolve) => {
@@ -310,6 +307,54 @@ export class TestServer {
       return void res.end(answer.body.slice(half));
     }
     send(res, answer);
+  }
+
+  /** Replays a key's stored answer, or routes the request and remembers what took effect. */
+  #execute(recorded: RecordedRequest, req: IncomingMessage, key: string | undefined): Answer {
+    const replay = key ? this.#idempotent.get(key) : undefined;
+    if (replay) return { ...replay, headers: { ...replay.headers, 'idempotent-replayed': 'true' } };
+    let answer: Answer;
+    // A body the route cannot use is the server's 400, never a handler crash that leaves the request hanging.
+    try {
+      answer = this.#route(recorded, req);
+    } catch {
+      answer = json(400, { error: 'bad request' });
+    }
+    const mutating = recorded.method !== 'GET' && recorded.method !== 'HEAD';
+    // Like Stripe: only requests that took effect are remembered under their key.
+    if (mutating && answer.status < 400) {
+      this.effects.push({ key, method: recorded.method, path: recorded.path });
+      if (key) this.#idempotent.set(key, answer);
+    }
+    return answer;
+  }
+
+  /**
+   * Runs one part of a batch in-process, as a batch endpoint runs its parts:
+   * recorded, faulted, authorized and deduplicated like a request of its own;
+   * a reset or a dropped connection is a 502 (after the effect, for a drop).
+   */
+  runPart(recorded: RecordedRequest): Answer {
+    this.requests.push(recorded);
+    const fault = this.#queuedFaults.shift() ?? this.faultPolicy?.(recorded);
+    if (fault?.kind === 'reset') return json(502, { error: 'connection reset' });
+    if (fault?.kind === 'status')
+      return {
+        status: fault.status,
+        headers: {
+          ...fault.headers,
+          ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}),
+        },
+        body: '',
+      };
+    const req = { headers: recorded.headers } as IncomingMessage;
+    if (
+      this.requireAuth &&
+      !this.validTokens.has((header(req, 'authorization') ?? '').replace(/^Bearer /, ''))
+    )
+      return json(401, { error: 'unauthorized' });
+    const answer = this.#execute(recorded, req, recorded.idempotencyKey);
+    return fault?.kind === 'commit-then-drop' ? json(502, { error: 'connection dropped' }) : answer;
   }
 
   #route(r: RecordedRequest, req: IncomingMessage): Answer {
