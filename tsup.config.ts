@@ -14,6 +14,7 @@ export default defineConfig({
     coalescing: 'src/coalescing.ts',
     'cancel-create': 'src/cancel-create.ts',
     batching: 'src/batching.ts',
+    delta: 'src/delta.ts',
   },
   external: ['better-sqlite3', 'node:sqlite', 'react'],
   format: ['esm'],

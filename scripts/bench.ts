@@ -4,6 +4,7 @@
  * Not a test: nothing here asserts on time.
  */
 import { batching } from '../src/batching.js';
+import { deltaSync } from '../src/delta.js';
 import { MemoryStore, QnoxSync } from '../src/index.js';
 import { TestServer } from '../test/helpers/test-server.js';
 
@@ -86,6 +87,60 @@ async function batchedRatio(
   return { raw: median(raw), ours: median(ours), requests };
 }
 
+/**
+ * A pull of 10,000 changes in pages of 500 against the raw limit: the same
+ * pages fetched with fetch and their items written to a MemoryStore.
+ * Also counts the requests of a pull with nothing new.
+ */
+async function pullRatio(): Promise<{ raw: number; ours: number; idle: number }> {
+  if (server.changeLog.length < 10_000)
+    for (let i = 1; i <= 10_000; i++) server.editItem(`p${i}`, { name: `order ${i}`, qty: i });
+  const raw: number[] = [];
+  const ours: number[] = [];
+  let idle = 0;
+  for (let t = 0; t < TRIALS; t++) {
+    const store = new MemoryStore();
+    raw.push(
+      await timed(async () => {
+        for (let since = 0, more = true; more; ) {
+          const res = await fetch(`${baseUrl}/items/changes?since=${since}&limit=500`);
+          const page = (await res.json()) as {
+            changes: { id: string; data: unknown }[];
+            cursor: string;
+            hasMore: boolean;
+          };
+          for (const c of page.changes)
+            await store.putCache({
+              v: 1,
+              key: c.id,
+              url: c.id,
+              status: 200,
+              headers: {},
+              body: { kind: 'json', value: c.data },
+              storedAt: 0,
+              expiresAt: 1,
+            });
+          since = Number(page.cursor);
+          more = page.hasMore;
+        }
+      }),
+    );
+    const orders = deltaSync({ collection: '/items', pageSize: 500, intervalMs: 0 });
+    const sync = await QnoxSync.create({
+      baseUrl,
+      store: new MemoryStore(),
+      autoSync: false,
+      plugins: [orders],
+    });
+    ours.push(await timed(() => orders.pull()));
+    const before = server.requestsTo('GET', '/items/changes').length;
+    await orders.pull();
+    idle = server.requestsTo('GET', '/items/changes').length - before;
+    await sync.dispose();
+  }
+  return { raw: median(raw), ours: median(ours), idle };
+}
+
 async function enqueueCost(): Promise<number> {
   const samples: number[] = [];
   for (let t = 0; t < TRIALS; t++) {
@@ -147,6 +202,9 @@ for (const keys of [1, 20]) {
   line(`batched drain (20 per batch), ${keys} key(s) vs raw loop`, b.ours, b.raw, 0.1);
   console.log(`${''.padEnd(44)} (${b.requests} batch requests for ${N} writes)`);
 }
+const pull = await pullRatio();
+line('delta pull of 10,000 changes (pages of 500) vs raw', pull.ours, pull.raw, 1.5);
+console.log(`${''.padEnd(44)} (a pull with nothing new: ${pull.idle} request)`);
 const hit = await cacheHit();
 line('get, fresh cache hit vs network GET', hit.ours, hit.raw, 0.05);
 const enqueue = await enqueueCost();

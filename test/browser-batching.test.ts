@@ -56,4 +56,32 @@ describe('batching in real Chromium, on IndexedDB', { timeout: 120_000 }, () => 
     expect(await page.evaluate(() => (window as unknown as W).qnox.pendingCount())).toBe(0);
     await context.close();
   });
+
+  it('a pull of 120 changes in pages of 50 lands in IndexedDB; a reload pulls only what is new', async () => {
+    for (let i = 1; i <= 120; i++) pages.server.editItem(String(i), { name: `item ${i}`, qty: i });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${pages.url}/batch.html`);
+    await page.waitForFunction(() => document.title === 'ready');
+    const pull = () =>
+      page.evaluate(async () => {
+        const w = window as unknown as W & { items: { pull(): Promise<unknown> } };
+        const result = await w.items.pull();
+        const list = await w.qnox.get<{ id: string }[]>('/items', { strategy: 'cacheOnly' });
+        return { result, rows: list.data.length, last: list.data.at(-1) };
+      });
+    const before = pages.server.requestsTo('GET', '/items/changes').length;
+    expect(await pull()).toMatchObject({
+      result: { applied: 120 },
+      rows: 120,
+      last: { id: '120' },
+    });
+    expect(pages.server.requestsTo('GET', '/items/changes').length - before).toBe(3);
+    pages.server.editItem('121', { name: 'new', qty: 121 });
+    await page.reload();
+    await page.waitForFunction(() => document.title === 'ready');
+    expect(await pull()).toMatchObject({ result: { applied: 1 }, rows: 121, last: { id: '121' } });
+    expect(pages.server.requestsTo('GET', '/items/changes').at(-1)?.path).toContain('since=');
+    await context.close();
+  });
 });

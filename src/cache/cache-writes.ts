@@ -43,7 +43,8 @@ export class CacheWrites {
    */
   #turn: Promise<unknown> = Promise.resolve();
 
-  #inTurn<T>(run: () => Promise<T>): Promise<T> {
+  /** Runs `run` when no other read-modify-write of entries runs (a plug-in's too: delta sync). */
+  inTurn<T>(run: () => Promise<T>): Promise<T> {
     const next = this.#turn.then(run, run);
     this.#turn = next.catch(() => undefined);
     return next;
@@ -109,7 +110,7 @@ export class CacheWrites {
    * the row). False when neither is cached.
    */
   applyOptimistic(task: TaskRecord, update: (current: unknown) => unknown): Promise<boolean> {
-    return this.#inTurn(() => this.#applyOptimistic(task, update));
+    return this.inTurn(() => this.#applyOptimistic(task, update));
   }
 
   async #applyOptimistic(
@@ -156,7 +157,7 @@ export class CacheWrites {
 
   /** Read-your-writes: the cache after a write was acknowledged, its optimistic layers off. */
   onDelivered(task: TaskRecord, response: WireResponse): Promise<void> {
-    return this.#inTurn(() => this.#onDelivered(task, response));
+    return this.inTurn(() => this.#onDelivered(task, response));
   }
 
   async #onDelivered(task: TaskRecord, response: WireResponse): Promise<void> {
@@ -191,7 +192,7 @@ export class CacheWrites {
 
   /** Undo what an abandoned write showed; with `current` (server-wins), cache the server's version. */
   onAbandoned(task: TaskRecord, current?: CurrentVersion): Promise<void> {
-    return this.#inTurn(() => this.#onAbandoned(task, current));
+    return this.inTurn(() => this.#onAbandoned(task, current));
   }
 
   async #onAbandoned(task: TaskRecord, current?: CurrentVersion): Promise<void> {

@@ -11,6 +11,7 @@ import { Transport } from '../http/transport.js';
 import type { ConflictStrategy } from '../model/conflict-types.js';
 import type { SyncEvent } from '../model/events.js';
 import { OutboxWriter } from '../outbox/outbox-writer.js';
+import type { PluginClient } from '../outbox/plugin-interface.js';
 import type { ChangeChannel } from '../platform/broadcast.js';
 import { defaultConnectivity } from '../platform/connectivity.js';
 import { Emitter } from '../status/subscribable.js';
@@ -139,7 +140,24 @@ export function assemble(input: FlatOptions, options: ResolvedOptions, store: Qn
       events,
       refresh: () => refreshSoon(),
     });
+  const client: PluginClient = {
+    store,
+    transport,
+    clock,
+    events,
+    base: options.base,
+    allowed: options.allowed,
+    ttlMs,
+    timeoutMs,
+    scope: options.scope,
+    online: () => reachability.online,
+    cacheTurn: (change) => cacheWrites.inTurn(change),
+  };
+  /** Plug-ins that work beside the outbox attach once the store is open; each returns its detach. */
+  const attach = () =>
+    options.plugins.flatMap((p) => (p.ports?.attach ? [p.ports.attach(client)] : []));
   return {
+    attach,
     store,
     options,
     status,

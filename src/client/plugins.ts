@@ -28,6 +28,7 @@ export function checkPlugins(plugins: unknown): readonly QnoxPlugin[] {
   const taken = new Map<string, string>();
   for (const p of list)
     for (const port of Object.keys(p.ports ?? {})) {
+      if (port === 'attach') continue;
       const other = taken.get(port);
       if (other) throw new ConfigError('plugins', `${other} and ${p.name} both provide ${port}`);
       taken.set(port, p.name);

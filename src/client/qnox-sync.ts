@@ -42,6 +42,8 @@ export class QnoxSync {
   readonly events: EventStream<SyncEvent>;
   readonly #p: Parts;
   #disposed = false;
+  /** What undoes each attached plug-in (delta sync), run at `dispose()`. */
+  #detach: (() => void)[] = [];
 
   protected constructor(input: FlatOptions, options: ResolvedOptions, store: QnoxLocalStore) {
     this.#p = assemble(input, options, store);
@@ -74,6 +76,7 @@ export class QnoxSync {
     );
     await storeCall('open the store', () => sync.#p.store.init());
     await storeCall('read the backlog', () => sync.#p.engine.refresh());
+    sync.#detach = sync.#p.attach();
     sync.#p.engine.kick();
     return sync;
   }
@@ -223,6 +226,7 @@ export class QnoxSync {
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
+    for (const detach of this.#detach) detach();
     this.#p.transport.close();
     await this.#p.engine.dispose();
     this.#p.reachability.dispose();

@@ -76,6 +76,20 @@ export type SyncEvent =
       readonly url: string;
       readonly message: string;
     }
+  /**
+   * A `deltaSync()` pull of `url` (the collection) ended: `applied` changes
+   * (`deleted` of them deletions) over `pages` pages (a 304 is none), up to `cursor`.
+   */
+  | {
+      readonly type: 'pulled';
+      readonly url: string;
+      readonly applied: number;
+      readonly deleted: number;
+      readonly pages: number;
+      readonly cursor: string | null;
+    }
+  /** A pull the plug-in started by itself (reconnect, interval, visibility, own writes) failed; it tries again at the next one. */
+  | { readonly type: 'pull-failed'; readonly url: string; readonly error: QnoxError }
   /** The `batching()` plug-in sent `size` writes in one request to `url`, answered `status` (0: no answer). */
   | {
       readonly type: 'batch-sent';

@@ -1,6 +1,10 @@
 import type { ConflictPortFactory } from '../engine/conflict-port.js';
 import type { DrainPort } from '../engine/drain-port.js';
-import type { TaskSummary } from '../model/events.js';
+import type { Transport } from '../http/transport.js';
+import type { SyncEvent, TaskSummary } from '../model/events.js';
+import type { Clock } from '../platform/clock.js';
+import type { Emitter } from '../status/subscribable.js';
+import type { QnoxLocalStore } from '../stores/local-store.js';
 import type { CancelCreatePort, CoalescePort } from './write-ports.js';
 
 /** A write as plug-ins see it: what events show of it, with its headers and data. */
@@ -60,4 +64,25 @@ export interface PluginPorts {
   readonly coalesce?: CoalescePort;
   readonly cancelCreate?: CancelCreatePort;
   readonly drain?: DrainPort;
+  /** Called once the client is open, with what it lends; returns what undoes it at `dispose()`. Any number of plug-ins may attach. */
+  readonly attach?: (client: PluginClient) => () => void;
+}
+
+/** @internal What the client lends a plug-in that works beside the outbox (delta sync). */
+export interface PluginClient {
+  readonly store: QnoxLocalStore;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly events: Emitter<SyncEvent>;
+  readonly base: URL;
+  readonly allowed: ReadonlySet<string>;
+  /** The client's `cache.ttlMs` and `delivery.timeoutMs`. */
+  readonly ttlMs: number;
+  readonly timeoutMs: number;
+  /** The cache scope now. */
+  scope(): string;
+  /** Whether the client believes the server reachable now. */
+  online(): boolean;
+  /** Runs `change` when no other read-modify-write of cache entries runs (optimistic layers, read-your-writes). */
+  cacheTurn<T>(change: () => Promise<T>): Promise<T>;
 }

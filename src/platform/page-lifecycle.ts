@@ -19,3 +19,14 @@ export function onPageInactive(onInactive: () => void): () => void {
     g.removeEventListener?.('pagehide', onInactive);
   };
 }
+
+/** Calls `onVisible` each time the page becomes visible again; returns the unsubscribe (a no-op outside a page). */
+export function onPageVisible(onVisible: () => void): () => void {
+  const doc = (globalThis as { document?: Document }).document;
+  if (!doc?.addEventListener) return () => {};
+  const listener = () => {
+    if (doc.visibilityState === 'visible') onVisible();
+  };
+  doc.addEventListener('visibilitychange', listener);
+  return () => doc.removeEventListener('visibilitychange', listener);
+}

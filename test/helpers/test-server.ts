@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { runBatch } from './batch-endpoint.js';
+import { type LoggedChange, serveChanges } from './change-feed.js';
 
 /** The in-progress problem type, spelled out here so the server shares no code with the client. */
 const IN_PROGRESS = 'urn:qnox-offline-sync:problem:idempotency-key-in-progress';
@@ -163,6 +164,26 @@ export class TestServer {
   editItem(id: string, value: unknown): void {
     const current = this.items.get(id);
     this.items.set(id, { value, version: (current?.version ?? 0) + 1 });
+    this.#logChange(id);
+  }
+
+  /** Deletes an item behind the clients' backs (it shows in the change feed). */
+  deleteItem(id: string): void {
+    this.items.delete(id);
+    this.#logChange(id);
+  }
+
+  /** Every change of an item, in order: the feed `GET /items/changes` serves. */
+  readonly changeLog: LoggedChange[] = [];
+
+  #logChange(id: string): void {
+    const item = this.items.get(id);
+    const seq = (this.changeLog.at(-1)?.seq ?? 0) + 1;
+    this.changeLog.push(
+      item
+        ? { seq, id, data: { id, ...(item.value as object) }, etag: etag(item.version) }
+        : { seq, id, deleted: true },
+    );
   }
 
   /** Answers every request to `path` with a redirect (as a captive portal or a moved API would). */
@@ -378,6 +399,8 @@ export class TestServer {
         { accept: header(req, 'accept') ?? null },
         Object.fromEntries(url.searchParams),
       );
+    if (parts[0] === 'items' && parts[1] === 'changes' && r.method === 'GET')
+      return serveChanges(this.changeLog, url.searchParams, header(req, 'if-none-match'));
     if (parts[0] === 'items') return this.#items(r.method, parts[1], body, req);
     if (r.method === 'GET')
       return json(200, { path: url.pathname, query: Object.fromEntries(url.searchParams) });
@@ -399,6 +422,7 @@ export class TestServer {
       while (this.items.has(String(this.#nextItem))) this.#nextItem++;
       const newId = String(this.#nextItem++);
       this.items.set(newId, { value: body, version: 1 });
+      this.#logChange(newId);
       return json(
         201,
         { id: newId, ...(body as object) },
@@ -426,6 +450,7 @@ export class TestServer {
     if (method === 'DELETE') {
       if (!current) return json(404, { error: 'not found' });
       this.items.delete(id);
+      this.#logChange(id);
       return { status: 204, headers: {}, body: '' };
     }
     if (method === 'PUT' || method === 'PATCH') {
@@ -433,6 +458,7 @@ export class TestServer {
       const value = method === 'PUT' ? body : mergePatch(current?.value, body);
       const version = (current?.version ?? 0) + 1;
       this.items.set(id, { value, version });
+      this.#logChange(id);
       return json(200, value, { etag: etag(version) });
     }
     return json(405, { error: 'method not allowed' });
