@@ -15,6 +15,7 @@ export default defineConfig({
     'cancel-create': 'src/cancel-create.ts',
     batching: 'src/batching.ts',
     delta: 'src/delta.ts',
+    server: 'src/server.ts',
   },
   external: ['better-sqlite3', 'node:sqlite', 'react'],
   format: ['esm'],

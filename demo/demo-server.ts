@@ -2,7 +2,9 @@
  * The demo app's server: a field-orders API under /api (the test server: ETags,
  * Idempotency-Key, faults, a JSON batch endpoint at /api/batch), the page and its service worker, and two admin switches:
  * POST /admin/outage?on=1|0 (the API drops every connection) and
- * POST /admin/edit/:id (someone else edits an order behind the client's back).
+ * POST /admin/edit/:id (someone else edits an order behind the client's back), and
+ * POST /admin/add (someone else adds an order; the page sees it at its next pull of
+ * the change feed, GET /api/items/changes).
  */
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -50,6 +52,15 @@ function route(
     res
       .writeHead(200, { 'content-type': 'application/json' })
       .end(JSON.stringify({ outage: api.outage }));
+    return true;
+  }
+  if (req.method === 'POST' && url.pathname === '/admin/add') {
+    let id = api.items.size + 1;
+    while (api.items.has(String(id))) id++;
+    api.editItem(String(id), { name: `Order ${id} (added elsewhere)`, qty: 1 });
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ id: String(id), ...(api.items.get(String(id))?.value as object) }));
     return true;
   }
   const edit = /^\/admin\/edit\/([^/]+)$/.exec(url.pathname);

@@ -6,6 +6,9 @@ console.log(`qnox-offline-sync demo: open ${demo.url}/`);
 console.log(`  outage on:  curl -X POST '${demo.url}/admin/outage?on=1'`);
 console.log(`  outage off: curl -X POST '${demo.url}/admin/outage?on=0'`);
 console.log(`  conflict:   curl -X POST ${demo.url}/admin/edit/1   (then press +1 on that order)`);
+console.log(
+  `  add order:  curl -X POST ${demo.url}/admin/add      (it shows at the page's next pull)`,
+);
 const stop = async () => {
   await demo.close();
   process.exit(0);

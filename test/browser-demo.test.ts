@@ -54,7 +54,8 @@ const overflow = (page: Page) =>
 
 describe('the demo tells the story by itself (Chromium, 390 px)', { timeout: 120_000 }, () => {
   it('on-page outage: optimistic rows show at once, are delivered once, and go; a conflict shows both values and Keep mine resolves it', async () => {
-    const { demo, context, page, errors } = await openDemo();
+    // No pulls by time here: the conflict needs the page to act on what it read.
+    const { demo, context, page, errors } = await openDemo('?pull=0');
     try {
       expect(await page.textContent('#hint')).toMatch(/Simulate API outage.*\+1/s);
       expect(await page.getAttribute('link[rel=icon]', 'href')).toMatch(/^data:image\/svg/);
@@ -158,6 +159,25 @@ describe('the demo tells the story by itself (Chromium, 390 px)', { timeout: 120
         undefined,
         { timeout: 15_000 },
       );
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+      await demo.close();
+    }
+  });
+
+  it('an order added elsewhere shows at the next pull of the change feed, without a reload', async () => {
+    const { demo, context, page, errors } = await openDemo('?pull=500');
+    try {
+      await page.click('#add-elsewhere');
+      await page.waitForSelector('#control-note:has-text("added")');
+      await page.waitForSelector('#items li:has-text("Order 3 (added elsewhere) × 1")', {
+        timeout: 10_000,
+      });
+      expect(await page.textContent('#events')).toMatch(
+        /pulled \/api\/items — \d+ changes? from the feed/,
+      );
+      expect(demo.api.requestsTo('GET', '/items/changes').length).toBeGreaterThanOrEqual(1);
       expect(errors).toEqual([]);
     } finally {
       await context.close();

@@ -20,6 +20,7 @@ const LAYERS = [
   'plugins', // features as plug-ins, each in its own entry point (conflicts, coalescing, cancel-create)
   'client', // the facade and its options
   'testing', // the public test kit
+  'server', // the server half: Idempotency-Key for any Fetch-API or node:http handler
   '.', // entry points
 ] as const;
 

@@ -6,6 +6,7 @@
 
 import { batching } from '../../src/batching.js';
 import { conflicts } from '../../src/conflicts.js';
+import { deltaSync } from '../../src/delta.js';
 import {
   collection,
   type DeadLetterRecord,
@@ -24,6 +25,12 @@ interface Item {
 
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
 
+// The list is kept current from the API's change feed (GET /api/items/changes); `?pull=ms` sets how often.
+const params = new URLSearchParams(location.search);
+const orders = deltaSync({
+  collection: '/items',
+  intervalMs: Number(params.get('pull') ?? 10_000),
+});
 const sync = await QnoxSync.create({
   baseUrl: `${location.origin}/api`,
   retry: { baseDelayMs: 500, maxDelayMs: 10_000 },
@@ -33,7 +40,7 @@ const sync = await QnoxSync.create({
   },
   // Conflicts are parked for the user (the default); the plug-in answers "Keep mine".
   // What waited offline goes out in batches (POST /api/batch) when the network is back.
-  plugins: [conflicts(), batching()],
+  plugins: [conflicts(), batching(), orders],
   // Each row of GET /items carries its ETag: a +1 on a fresh page is made against it.
   cache: { collections: [collection({ path: '/items', etag: 'etag' })] },
 });
@@ -71,12 +78,16 @@ sync.events.subscribe((e: SyncEvent) => {
         : ''
       : e.type === 'batch-sent'
         ? ` — ${e.size} write${e.size === 1 ? '' : 's'} in one request, answered ${e.status || 'nothing'}`
-        : '';
+        : e.type === 'pulled'
+          ? ` — ${e.applied} change${e.applied === 1 ? '' : 's'} from the feed`
+          : '';
   li.textContent = `${new Date().toLocaleTimeString()} ${e.type} ${what}${detail}`;
   $('events').prepend(li);
   while ($('events').children.length > 40) $('events').lastElementChild?.remove();
   // settled-elsewhere: the service worker or another tab delivered a write.
   if (['sent', 'dead-lettered', 'settled-elsewhere', 'online'].includes(e.type)) void renderItems();
+  // A pull that brought changes: what others did shows without a reload.
+  if (e.type === 'pulled' && e.applied > 0) void renderItems();
 });
 
 /** The latest render's ticket: renders run side by side (a batch settles many writes at once), the last one started wins. */
@@ -211,12 +222,11 @@ $('create').addEventListener('submit', (event) => {
   const form = new FormData(formEl);
   const row = { name: String(form.get('name')), qty: Number(form.get('qty')) };
   const id = `local-${Date.now()}-${localRows++}`;
+  // Cleared at once: the next order may be typed while this one is being queued.
+  formEl.reset();
   void sync
     .post('/items', row, { optimistic: (list) => [...((list as Item[]) ?? []), { id, ...row }] })
-    .then(() => {
-      formEl.reset();
-      void renderItems();
-    });
+    .then(() => renderItems());
 });
 
 // The demo server's admin switches, on the page (the terminal has the same as curl commands).
@@ -240,6 +250,13 @@ $('edit-elsewhere').addEventListener('click', async () => {
   const now = (await res.json()) as Item | null;
   $('control-note').textContent =
     `Someone else changed order ${first.id} to “${now?.name}” × ${now?.qty}. This page still shows what it read: press +1 on ${first.name}.`;
+});
+
+$('add-elsewhere').addEventListener('click', async () => {
+  const res = await fetch('/admin/add', { method: 'POST' });
+  const added = (await res.json()) as Item;
+  $('control-note').textContent =
+    `Someone else added “${added.name}” on the server. It shows here at the next pull of the change feed.`;
 });
 
 await renderItems();
