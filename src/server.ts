@@ -1,4 +1,8 @@
 // `qnox-offline-sync/server`: the server half (Node 20+, or wherever the Fetch API runs).
+
+export { BATCH_PROBLEM, type BatchHandlerOptions, batchHandler } from './server/batch-handler.js';
+export { type ChangesFeedOptions, changesFeed, type FeedPage } from './server/changes-feed.js';
+export { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, cors } from './server/cors.js';
 export { PROBLEMS, parseKey } from './server/idempotency-key.js';
 export {
   type BeginResult,
@@ -7,6 +11,7 @@ export {
   type StoredResponse,
 } from './server/idempotency-store.js';
 export { toNodeListener } from './server/node-listener.js';
+export { checkPreconditions, etagOf } from './server/preconditions.js';
 export {
   type FetchHandler,
   type IdempotencyOptions,

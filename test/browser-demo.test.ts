@@ -135,7 +135,8 @@ describe('the demo tells the story by itself (Chromium, 390 px)', { timeout: 120
   });
 
   it('a write the service worker delivers reaches the open page (which never sends by itself)', async () => {
-    const { demo, context, page, errors } = await openDemo('?autosync=0');
+    // Pulls every 0.5 s: the page also hears of the worker's delivery through the change feed.
+    const { demo, context, page, errors } = await openDemo('?autosync=0&pull=500');
     try {
       const cdp = await context.newCDPSession(page);
       await context.setOffline(true);

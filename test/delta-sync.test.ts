@@ -144,6 +144,14 @@ describe.each(KINDS)('delta sync over $name', (kind) => {
     await again.sync.clear();
     expect(await again.orders.pull()).toEqual({ applied: 13, cursor: '13' });
     expect(t.feedRequests().at(-3)!.path).toBe('/items/changes?limit=5');
+    // A cursor whose list was purged (too old) starts over too: the list is whole again.
+    await again.sync.purgeExpiredCache();
+    t.clock.advance(30 * 86_400_000);
+    await again.sync.purgeExpiredCache();
+    expect(await again.orders.pull()).toEqual({ applied: 13, cursor: '13' });
+    expect((await again.sync.get<Row[]>('/items', { strategy: 'cacheOnly' })).data).toHaveLength(
+      13,
+    );
   });
 
   it('a queued write stays on screen over pulled data until it is delivered', async () => {
@@ -209,6 +217,38 @@ describe.each(KINDS)('delta sync over $name', (kind) => {
       await new Promise((resolve) => setTimeout(resolve, 5));
     expect(t.feedRequests()).toHaveLength(2);
     expect(events.filter((e) => e.type === 'pulled').at(-1)).toMatchObject({ applied: 1 });
+  });
+});
+
+describe('delta sync and writes settled elsewhere', () => {
+  it('a list layer left behind by a write another context delivered is dropped by the next pull', async () => {
+    const server = new TestServer();
+    const baseUrl = await server.start();
+    server.editItem('1', { name: 'one', qty: 1 });
+    const store = new MemoryStore();
+    const orders = deltaSync({ collection: '/items', intervalMs: 0 });
+    const sync = await QnoxSync.create({ baseUrl, store, autoSync: false, plugins: [orders] });
+    closer.close = async () => {
+      await sync.dispose();
+      await server.stop();
+    };
+    await orders.pull();
+    await sync.post(
+      '/items',
+      { name: 'two', qty: 2 },
+      { optimistic: (l) => [...(l as Row[]), { id: 'local', name: 'two', qty: 2 }] },
+    );
+    const layered = await store.listTasks(1);
+    const key = (await store.getCache(`\u0000GET\u0000${baseUrl}/items`))!;
+    expect(key.pending?.map((p) => p.taskId)).toEqual([layered[0]!.id]);
+    // Another context delivered it and took the layer off, but a racing writer put the old entry back.
+    await store.removeTask(layered[0]!.id);
+    await store.putCache(key);
+    expect((await sync.get<Row[]>('/items', { strategy: 'cacheOnly' })).pendingWrites).toBe(true);
+    await orders.pull();
+    const after = await sync.get<Row[]>('/items', { strategy: 'cacheOnly' });
+    expect(after.pendingWrites).toBe(false);
+    expect(after.data.map((r) => r.name)).toEqual(['one']);
   });
 });
 

@@ -86,8 +86,8 @@ sync.events.subscribe((e: SyncEvent) => {
   while ($('events').children.length > 40) $('events').lastElementChild?.remove();
   // settled-elsewhere: the service worker or another tab delivered a write.
   if (['sent', 'dead-lettered', 'settled-elsewhere', 'online'].includes(e.type)) void renderItems();
-  // A pull that brought changes: what others did shows without a reload.
-  if (e.type === 'pulled' && e.applied > 0) void renderItems();
+  // After a pull: what others did (and what another context delivered) shows without a reload.
+  if (e.type === 'pulled') void renderItems();
 });
 
 /** The latest render's ticket: renders run side by side (a batch settles many writes at once), the last one started wins. */

@@ -19,19 +19,23 @@ export interface Target {
  * `etag` as validator) and its row in the cached list (replaced by id, new
  * ones appended, deleted ones removed). A member with a write still queued
  * keeps what the write shows on screen: the pulled version becomes the base
- * under its optimistic layer. Idempotent, so a page applied twice (a crash
- * before its cursor was stored) ends the same.
+ * under its optimistic layer, and a layer of the list whose write settled
+ * elsewhere (another tab, the service worker) is dropped. Idempotent, so a
+ * page applied twice (a crash before its cursor was stored) ends the same.
  */
 export async function applyPage(
   client: PluginClient,
   target: Target,
   changes: readonly Change[],
-  queued: ReadonlySet<string>,
 ): Promise<number> {
   const { store, clock } = client;
   const scope = client.scope();
   const now = clock.now();
   const listKey = cacheKey(scope, 'GET', target.list);
+  // Read in the cache's turn: which writes are still queued (another context may have settled some).
+  const tasks = await store.listTasks(await store.pendingCount());
+  const queued = new Set(tasks.map((t) => normalizeUrl(t.url)));
+  const live = new Set(tasks.map((t) => t.id));
   const listEntry = await store.getCache(listKey);
   const base = new Rows(rowsOf(listEntry ? serverBody(listEntry) : null), target.idField);
   const shown = new Rows(rowsOf(listEntry?.body ?? null), target.idField);
@@ -65,7 +69,9 @@ export async function applyPage(
     base.set(change.id, row);
     if (!mine) shown.set(change.id, row);
   }
-  const layered = listEntry?.pending?.length ? listEntry.pending : undefined;
+  // A layer whose write is no longer queued settled elsewhere (a tab, the service worker): it goes.
+  const kept = listEntry?.pending?.filter((layer) => live.has(layer.taskId)) ?? [];
+  const layered = kept.length > 0 ? kept : undefined;
   const entry: CacheRecord = {
     v: RECORD_VERSION,
     key: listKey,

@@ -133,12 +133,14 @@ export function deltaSync(options: DeltaSyncOptions): DeltaSyncPlugin {
       cursor: string | null;
       etag?: string;
     } | null;
-    let cursor = meta?.cursor ?? null;
-    let etag = meta?.etag;
+    // A cursor without its list (purged as too old) would only bring what is newer: start over.
+    const listed =
+      meta !== null && (await c.store.getCache(cacheKey(c.scope(), 'GET', list))) !== undefined;
+    let cursor = listed ? (meta?.cursor ?? null) : null;
+    let etag = listed ? meta?.etag : undefined;
     let applied = 0;
     let deleted = 0;
     let pages = 0;
-    const queued = await queuedUrls(c);
     for (let more = true; more; ) {
       const response = await c.transport.send({
         method: 'GET',
@@ -149,7 +151,11 @@ export function deltaSync(options: DeltaSyncOptions): DeltaSyncPlugin {
         },
         timeoutMs: c.timeoutMs,
       });
-      if (response.status === 304) break;
+      if (response.status === 304) {
+        // Nothing new: the list is current (its TTL starts again), and layers of writes settled elsewhere go.
+        await c.cacheTurn(() => applyPage(c, { list, idField }, []));
+        break;
+      }
       if (response.status < 200 || response.status > 299)
         throw new HttpError({
           status: response.status,
@@ -167,7 +173,7 @@ export function deltaSync(options: DeltaSyncOptions): DeltaSyncPlugin {
       }
       pages++;
       // In the cache's turn: an optimistic layer put on or taken off meanwhile is never overwritten.
-      deleted += await c.cacheTurn(() => applyPage(c, { list, idField }, page.changes, queued));
+      deleted += await c.cacheTurn(() => applyPage(c, { list, idField }, page.changes));
       applied += page.changes.length;
       cursor = page.cursor;
       etag = response.headers.etag;
@@ -230,10 +236,4 @@ export function deltaSync(options: DeltaSyncOptions): DeltaSyncPlugin {
       },
     },
   };
-}
-
-/** The URLs with a write still queued: their members keep what the write shows. */
-async function queuedUrls(c: PluginClient): Promise<Set<string>> {
-  const tasks = await c.store.listTasks(await c.store.pendingCount());
-  return new Set(tasks.map((t) => normalizeUrl(t.url)));
 }
