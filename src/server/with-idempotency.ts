@@ -146,7 +146,7 @@ export function withIdempotency(handler: FetchHandler, options: IdempotencyOptio
           'retry-after': '1',
         },
       );
-    if (begun.state === 'done') return replay(begun.response);
+    if (begun.state === 'done') return rebuild(begun.response, true);
     const { token } = begun;
     let renewal: TimerHandle | undefined;
     const renew = () => {
@@ -181,10 +181,6 @@ async function keep(response: Response): Promise<StoredResponse> {
     headers: entriesOf(response.headers),
     body: toBase64(bytes),
   };
-}
-
-function replay(stored: StoredResponse): Response {
-  return rebuild(stored, true);
 }
 
 function rebuild(stored: StoredResponse, replayed: boolean): Response {

@@ -1,9 +1,8 @@
-import type { Verdict } from '../../engine/deliver.js';
 import type { DrainContext } from '../../engine/drain-port.js';
 import type { WireResponse } from '../../http/transport.js';
-import { encodeBody } from '../../model/body.js';
 import { HttpError } from '../../model/errors.js';
 import type { TaskRecord } from '../../model/records.js';
+import { type Chain, leave, settleChain, settleHeads } from './batch-answers.js';
 import type { BatchCodec, BatchSubRequest, BatchSubResponse } from './batch-codec.js';
 
 /** The `batching()` options, resolved. */
@@ -16,9 +15,6 @@ export interface BatchSettings {
   readonly timeoutMs: number | undefined;
   readonly codec: BatchCodec;
 }
-
-/** The writes of one ordering key in a batch, in order, with what goes on the wire for each. */
-type Chain = { readonly task: TaskRecord; readonly request: BatchSubRequest }[];
 
 /** What a batch's answer means for the rest of the pass. */
 type After = 'go-on' | 'unsupported' | 'singly';
@@ -213,12 +209,12 @@ export class BatchPass {
     } catch (error) {
       this.#emit(requests.length, 0);
       // No answer: the batch may or may not have run; each key's first write takes the verdict.
-      await this.#settleHeads(chains, (task) => ctx.failure(task, error));
+      await settleHeads(ctx, chains, (task) => ctx.failure(task, error));
       return 'go-on';
     }
     this.#emit(requests.length, response.status);
     if (UNSUPPORTED.has(response.status)) {
-      this.#leave(chains);
+      leave(ctx, chains);
       await this.onUnsupported(response.status);
       return 'unsupported';
     }
@@ -226,10 +222,10 @@ export class BatchPass {
       const verdict = ctx.classify(chains[0]![0]!.task, response);
       // A refusal of the batch as a whole says nothing of each write: they go singly.
       if (verdict.kind !== 'retry' && verdict.kind !== 'auth') {
-        this.#leave(chains);
+        leave(ctx, chains);
         return 'singly';
       }
-      await this.#settleHeads(chains, (task) => ctx.classify(task, response));
+      await settleHeads(ctx, chains, (task) => ctx.classify(task, response));
       return 'go-on';
     }
     let answers: Map<string, BatchSubResponse>;
@@ -241,11 +237,11 @@ export class BatchPass {
         { status: response.status, headers: response.headers, data: response.body?.value ?? null },
         `Malformed batch answer: ${(cause as Error).message}`,
       );
-      await this.#settleHeads(chains, () => ({ kind: 'retry', error }));
+      await settleHeads(ctx, chains, () => ({ kind: 'retry', error }));
       return 'go-on';
     }
     const unauthorized = (
-      await Promise.all(chains.map((chain) => this.#settleChain(chain, answers)))
+      await Promise.all(chains.map((chain) => settleChain(ctx, chain, answers)))
     ).flat();
     if (unauthorized.length > 0 && !(await ctx.transport.reauthorize(generation))) {
       const [first, ...rest] = unauthorized;
@@ -255,89 +251,9 @@ export class BatchPass {
     return 'go-on';
   }
 
-  /**
-   * Settles a key's writes in order. After a write that was not delivered, the
-   * rest were not run (424): they stay queued, uncharged. A 401 is left for the
-   * shared refresh (returned); the writes after it wait.
-   */
-  async #settleChain(
-    chain: Chain,
-    answers: ReadonlyMap<string, BatchSubResponse>,
-  ): Promise<{ task: TaskRecord; response: WireResponse }[]> {
-    const { ctx } = this;
-    const unauthorized: { task: TaskRecord; response: WireResponse }[] = [];
-    let blocked = false;
-    // Delivered writes wait here to be settled together, in order, before anything after them.
-    let run: { task: TaskRecord; verdict: Verdict }[] = [];
-    const settleRun = async () => {
-      if (run.length > 0) await ctx.settleDelivered(run);
-      run = [];
-    };
-    for (const { task } of chain) {
-      const answer = answers.get(task.id);
-      if (blocked && answer?.status !== undefined && (answer.status < 200 || answer.status > 299)) {
-        ctx.untouched(task);
-        continue;
-      }
-      if (!answer) {
-        await settleRun();
-        if (blocked) ctx.untouched(task);
-        // Left out of the answer: a failed attempt, as a lost response would be.
-        else await ctx.settle(task, { kind: 'retry', error: missing(task) });
-        blocked = true;
-        continue;
-      }
-      const response: WireResponse = {
-        status: answer.status,
-        headers: answer.headers ?? {},
-        body: encodeBody(answer.body) ?? null,
-      };
-      // Not run (its dependency failed), or left for the shared refresh: it waits, uncharged.
-      if (response.status === 424 || response.status === 401) {
-        if (response.status === 401) unauthorized.push({ task, response });
-        else ctx.untouched(task);
-        blocked = true;
-        continue;
-      }
-      // A server that ran a write after a failed dependency still ran it: its 2xx counts.
-      const verdict: Verdict = ctx.classify(task, response);
-      if (verdict.kind === 'delivered') {
-        run.push({ task, verdict });
-        continue;
-      }
-      await settleRun();
-      await ctx.settle(task, verdict);
-      blocked = true;
-    }
-    await settleRun();
-    return unauthorized;
-  }
-
-  /** A verdict for the whole batch: each key's first write takes it, the others wait uncharged. */
-  async #settleHeads(chains: Chain[], verdict: (task: TaskRecord) => Verdict): Promise<void> {
-    await Promise.all(
-      chains.map(async ([head, ...rest]) => {
-        for (const link of rest) this.ctx.untouched(link.task);
-        await this.ctx.settle(head!.task, verdict(head!.task));
-      }),
-    );
-  }
-
-  /** Nothing of the batch ran: every write stays queued, uncharged. */
-  #leave(chains: Chain[]): void {
-    for (const chain of chains) for (const link of chain) this.ctx.untouched(link.task);
-  }
-
   #emit(size: number, status: number): void {
     this.ctx.events.emit({ type: 'batch-sent', url: this.settings.url, size, status });
   }
-}
-
-function missing(task: TaskRecord): HttpError {
-  return new HttpError(
-    { status: 502, headers: {}, data: null },
-    `The batch answer has no response for write ${task.id}`,
-  );
 }
 
 /** A write whose body can ride in a JSON batch: JSON, or none. */

@@ -22,12 +22,13 @@ export interface Target {
  * under its optimistic layer, and a layer of the list whose write settled
  * elsewhere (another tab, the service worker) is dropped. Idempotent, so a
  * page applied twice (a crash before its cursor was stored) ends the same.
+ * `listed`: the list was cached before this page.
  */
 export async function applyPage(
   client: PluginClient,
   target: Target,
   changes: readonly Change[],
-): Promise<number> {
+): Promise<{ deleted: number; listed: boolean }> {
   const { store, clock } = client;
   const scope = client.scope();
   const now = clock.now();
@@ -84,7 +85,7 @@ export async function applyPage(
     expiresAt: now + client.ttlMs,
   };
   await store.putCache(entry);
-  return deleted;
+  return { deleted, listed: listEntry !== undefined };
 }
 
 /** The rows of a cached list body (not an array: none). */

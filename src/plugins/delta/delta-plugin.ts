@@ -1,4 +1,5 @@
 import { cacheKey } from '../../cache/cache-key.js';
+import type { WireResponse } from '../../http/transport.js';
 import { normalizeUrl, resolveUrl } from '../../http/url.js';
 import { bodyData } from '../../model/body.js';
 import { ConfigError, HttpError, isQnoxError, StorageError } from '../../model/errors.js';
@@ -127,21 +128,37 @@ export function deltaSync(options: DeltaSyncOptions): DeltaSyncPlugin {
     return next;
   };
 
+  /** The page in a 2xx answer; any other answer, or a body that is no page, is an HttpError. */
+  function decode(response: WireResponse): ReturnType<ChangeCodec['decode']> {
+    const failed = (message?: string) =>
+      new HttpError(
+        { status: response.status, headers: response.headers, data: bodyData(response.body) },
+        message,
+      );
+    if (response.status < 200 || response.status > 299) throw failed();
+    try {
+      return codec.decode(bodyData(response.body));
+    } catch (cause) {
+      throw failed(`Not a page of changes from ${feed}: ${(cause as Error).message}`);
+    }
+  }
+
   async function pullAll(c: PluginClient): Promise<PullResult> {
     const metaKey = cacheKey(c.scope(), 'QNOX-DELTA', feed);
     const meta = bodyData((await c.store.getCache(metaKey))?.body) as {
       cursor: string | null;
       etag?: string;
     } | null;
-    // A cursor without its list (purged as too old) would only bring what is newer: start over.
-    const listed =
-      meta !== null && (await c.store.getCache(cacheKey(c.scope(), 'GET', list))) !== undefined;
-    let cursor = listed ? (meta?.cursor ?? null) : null;
-    let etag = listed ? meta?.etag : undefined;
+    let cursor = meta?.cursor ?? null;
+    let etag = meta?.etag;
     let applied = 0;
     let deleted = 0;
     let pages = 0;
+    // In the cache's turn: an optimistic layer put on or taken off meanwhile is never overwritten.
+    const apply = (changes: Parameters<typeof applyPage>[2]) =>
+      c.cacheTurn(() => applyPage(c, { list, idField }, changes));
     for (let more = true; more; ) {
+      const resumed = pages === 0 && cursor !== null;
       const response = await c.transport.send({
         method: 'GET',
         url: codec.url(feed, cursor, pageSize),
@@ -151,29 +168,18 @@ export function deltaSync(options: DeltaSyncOptions): DeltaSyncPlugin {
         },
         timeoutMs: c.timeoutMs,
       });
-      if (response.status === 304) {
-        // Nothing new: the list is current (its TTL starts again), and layers of writes settled elsewhere go.
-        await c.cacheTurn(() => applyPage(c, { list, idField }, []));
-        break;
+      // A 304 (nothing new) applies no change: the list's TTL starts again, and layers of writes settled elsewhere go.
+      const page = response.status === 304 ? undefined : decode(response);
+      const done = await apply(page?.changes ?? []);
+      if (resumed && !done.listed) {
+        // A cursor without its list (purged as too old) would only bring what is newer: start over.
+        cursor = null;
+        etag = undefined;
+        continue;
       }
-      if (response.status < 200 || response.status > 299)
-        throw new HttpError({
-          status: response.status,
-          headers: response.headers,
-          data: bodyData(response.body),
-        });
-      let page: ReturnType<ChangeCodec['decode']>;
-      try {
-        page = codec.decode(bodyData(response.body));
-      } catch (cause) {
-        throw new HttpError(
-          { status: response.status, headers: response.headers, data: bodyData(response.body) },
-          `The change feed ${feed} answered something that is not a page: ${(cause as Error).message}`,
-        );
-      }
+      if (!page) break;
       pages++;
-      // In the cache's turn: an optimistic layer put on or taken off meanwhile is never overwritten.
-      deleted += await c.cacheTurn(() => applyPage(c, { list, idField }, page.changes));
+      deleted += done.deleted;
       applied += page.changes.length;
       cursor = page.cursor;
       etag = response.headers.etag;
