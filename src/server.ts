@@ -11,7 +11,19 @@ export {
   type StoredResponse,
 } from './server/idempotency-store.js';
 export { toNodeListener } from './server/node-listener.js';
+export {
+  type PgQueryable,
+  type PostgresIdempotencyStore,
+  type PostgresIdempotencyStoreOptions,
+  postgresIdempotencyStore,
+} from './server/postgres-store.js';
 export { checkPreconditions, etagOf } from './server/preconditions.js';
+export {
+  type RedisClientLike,
+  type RedisIdempotencyStoreOptions,
+  redisIdempotencyStore,
+} from './server/redis-store.js';
+export { type HeldKey, heldKeyOf } from './server/stored-response.js';
 export {
   type FetchHandler,
   type IdempotencyOptions,

@@ -32,7 +32,16 @@ export async function fingerprint(method: string, url: URL, body: ArrayBuffer): 
   const all = new Uint8Array(head.length + body.byteLength);
   all.set(head);
   all.set(new Uint8Array(body), head.length);
-  const digest = await crypto.subtle.digest('SHA-256', all);
+  return sha256Hex(all);
+}
+
+/** SHA-256 (hex) of a scoped key: persistent stores keep this, so a scope (a credential) never lands in them. */
+export function hashedKey(key: string): Promise<string> {
+  return sha256Hex(new TextEncoder().encode(key));
+}
+
+async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 

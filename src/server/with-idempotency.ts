@@ -1,7 +1,8 @@
 import { ConfigError } from '../model/errors.js';
 import { type Clock, systemClock, type TimerHandle } from '../platform/clock.js';
 import { fingerprint, PROBLEMS, parseKey, problem } from './idempotency-key.js';
-import type { IdempotencyStore, StoredResponse } from './idempotency-store.js';
+import type { IdempotencyStore } from './idempotency-store.js';
+import { keep, markHeld, rebuild } from './stored-response.js';
 
 /** A Fetch-API handler: what Hono, itty-router, Bun and Deno serve, and `toNodeListener` adapts. */
 export type FetchHandler = (request: Request) => Promise<Response> | Response;
@@ -157,8 +158,10 @@ export function withIdempotency(handler: FetchHandler, options: IdempotencyOptio
     };
     renew();
     let response: Response;
+    const inner = new Request(request, { body: body.byteLength > 0 ? body : null });
+    markHeld(inner, { key: scoped, token, ttlMs });
     try {
-      response = await handler(new Request(request, { body: body.byteLength > 0 ? body : null }));
+      response = await handler(inner);
     } catch (error) {
       clock.clearTimeout(renewal!);
       await bounded(() => store.release(scoped, token)).catch(() => undefined);
@@ -172,43 +175,4 @@ export function withIdempotency(handler: FetchHandler, options: IdempotencyOptio
     else await bounded(() => store.complete(scoped, token, kept, ttlMs)).catch(() => undefined);
     return rebuild(kept, false);
   };
-}
-
-async function keep(response: Response): Promise<StoredResponse> {
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  return {
-    status: response.status,
-    headers: entriesOf(response.headers),
-    body: toBase64(bytes),
-  };
-}
-
-function rebuild(stored: StoredResponse, replayed: boolean): Response {
-  const headers = new Headers(stored.headers as [string, string][]);
-  if (replayed) headers.set('idempotent-replayed', 'true');
-  const body = stored.status === 204 || stored.status === 304 ? null : fromBase64(stored.body);
-  return new Response(body, { status: stored.status, headers });
-}
-
-/** Base64 without Node's Buffer, so the middleware runs wherever the Fetch API does. */
-function toBase64(bytes: Uint8Array): string {
-  let text = '';
-  for (let i = 0; i < bytes.length; i += 0x8000)
-    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(text);
-}
-
-function fromBase64(text: string): ArrayBuffer {
-  const raw = atob(text);
-  const out = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
-  return out.buffer;
-}
-
-function entriesOf(headers: Headers): [string, string][] {
-  const out: [string, string][] = [];
-  headers.forEach((value, name) => {
-    out.push([name, value]);
-  });
-  return out;
 }
