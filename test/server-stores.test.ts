@@ -2,8 +2,11 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateOrders, ordersChanges } from '../examples/postgres-changes.js';
 import { startPostgres, startRedis } from '../scripts/services.mjs';
 import {
+  changesFeed,
+  type FeedPage,
   PROBLEMS,
   postgresIdempotencyStore,
   redisIdempotencyStore,
@@ -26,6 +29,8 @@ beforeAll(async () => {
   nodeRedis = createClient({ url: redis.url, disableOfflineQueue: true });
   await nodeRedis.connect();
   pool = new pg.Pool({ connectionString: postgres.url, max: 20 });
+  // An idle client's error (the server stopping at the end) is the pool's to report, not a crash.
+  pool.on('error', () => {});
 });
 
 afterAll(async () => {
@@ -197,5 +202,69 @@ describe('Redis and PostgreSQL stores under contention and failure', () => {
     expect(redisKeys[0]).toMatch(/^hash:[0-9a-f]{64}$/);
     const { rows } = await pool.query('SELECT key FROM hashed');
     expect(rows.map((r) => r.key)).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/)]);
+  });
+});
+
+describe('the keyset-paged PostgreSQL change feed (examples/postgres-changes.ts) behind changesFeed', () => {
+  const get = (
+    feed: (r: Request) => Promise<Response> | Response,
+    since: string | null,
+    etag?: string,
+  ) =>
+    feed(
+      new Request(
+        `http://api.test/orders/changes?limit=10${since === null ? '' : `&since=${encodeURIComponent(since)}`}`,
+        { headers: etag ? { 'if-none-match': etag } : {} },
+      ),
+    );
+
+  it('pages rows that share one updated_at without skipping or repeating, then updates and tombstones; 304 when nothing is new', async () => {
+    await migrateOrders(pool);
+    await pool.query(
+      `INSERT INTO orders (id, data) SELECT 'o' || g, jsonb_build_object('n', g) FROM generate_series(1, 25) g`,
+    );
+    const feed = changesFeed({ query: ordersChanges(pool, 0) });
+    const seen: string[] = [];
+    let since: string | null = null;
+    let pages = 0;
+    for (let more = true; more; pages++) {
+      const page = (await (await get(feed, since)).json()) as FeedPage;
+      seen.push(...page.changes.map((c) => c.id));
+      since = page.cursor;
+      more = page.hasMore;
+    }
+    expect(pages).toBe(3);
+    expect(seen.sort()).toEqual(Array.from({ length: 25 }, (_, i) => `o${i + 1}`).sort());
+    await pool.query(
+      `UPDATE orders SET data = '{"n": 99}', version = version + 1, updated_at = clock_timestamp() WHERE id = 'o3'`,
+    );
+    await pool.query(
+      `UPDATE orders SET deleted = true, data = NULL, updated_at = clock_timestamp() WHERE id = 'o4'`,
+    );
+    const next = await get(feed, since);
+    const page = (await next.json()) as FeedPage;
+    expect(page.changes).toEqual([
+      { id: 'o3', data: { n: 99 }, etag: '"v2"' },
+      { id: 'o4', deleted: true },
+    ]);
+    const idle = await get(feed, page.cursor, next.headers.get('etag')!);
+    expect(idle.status).toBe(304);
+  });
+
+  it('holds back rows younger than settleMs (a later commit with an earlier timestamp is not walked past)', async () => {
+    await pool.query(`INSERT INTO orders (id, data) VALUES ('fresh', '{}')`);
+    const { rows } = await pool.query(
+      `SELECT to_char(max(updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at FROM orders WHERE id <> 'fresh'`,
+    );
+    const since = `${rows[0].at}|o9999`;
+    const settled = (await (
+      await get(changesFeed({ query: ordersChanges(pool, 0) }), since)
+    ).json()) as FeedPage;
+    expect(settled.changes.map((c) => c.id)).toEqual(['fresh']);
+    const held = (await (
+      await get(changesFeed({ query: ordersChanges(pool, 60_000) }), since)
+    ).json()) as FeedPage;
+    expect(held.changes).toEqual([]);
+    expect(held.cursor).toBe(since);
   });
 });

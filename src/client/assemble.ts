@@ -55,10 +55,10 @@ export function assemble(input: FlatOptions, options: ResolvedOptions, store: Qn
     probeMaxDelayMs: Math.min(options.retry.maxDelayMs, 30_000),
     onChange: ({ online, checking }) => {
       status.update({ online, checking });
-      if (online === wasOnline) return;
+      if (online && !wasOnline) events.emit({ type: 'online' });
       wasOnline = online;
-      if (online) events.emit({ type: 'online' });
-      if (online) engine.kick();
+      // The drain stops while a probe runs: once the server is (still) reachable, it goes on.
+      if (online && !checking) engine.kick();
     },
   });
   const cacheWrites = new CacheWrites({
