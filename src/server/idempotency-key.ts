@@ -35,9 +35,21 @@ export async function fingerprint(method: string, url: URL, body: ArrayBuffer): 
   return sha256Hex(all);
 }
 
-/** SHA-256 (hex) of a scoped key: persistent stores keep this, so a scope (a credential) never lands in them. */
+const recent = new Map<string, Promise<string>>();
+
+/**
+ * SHA-256 (hex) of a scoped key: persistent stores keep this, so a scope (a
+ * credential) never lands in them. The last few hundred are remembered: a
+ * request's begin and complete hash its key once.
+ */
 export function hashedKey(key: string): Promise<string> {
-  return sha256Hex(new TextEncoder().encode(key));
+  let hashed = recent.get(key);
+  if (!hashed) {
+    if (recent.size >= 512) recent.delete(recent.keys().next().value!);
+    hashed = sha256Hex(new TextEncoder().encode(key));
+    recent.set(key, hashed);
+  }
+  return hashed;
 }
 
 async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {

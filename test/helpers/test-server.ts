@@ -97,6 +97,12 @@ export class TestServer {
    * problem (as the Idempotency-Key draft asks) instead of waiting for the replay.
    */
   answerInProgress = false;
+  /**
+   * Whether the server itself honours `Idempotency-Key` (replays, holds a
+   * repeat). Off, every request takes effect: for a front that deduplicates
+   * (the demo puts `withIdempotency` before it).
+   */
+  dedupe = true;
   readonly #redirects = new Map<string, { status: number; location: string }>();
   readonly #sockets = new Set<Socket>();
   readonly #held = new Set<() => void>();
@@ -224,13 +230,13 @@ export class TestServer {
     if (this.cors !== 'off' && req.headers.origin && this.#corsHeaders(req, res)) return;
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const key = header(req, 'idempotency-key');
+    const key = this.dedupe ? header(req, 'idempotency-key') : undefined;
     const recorded: RecordedRequest = {
       method: req.method ?? 'GET',
       path: url.slice(this.prefix.length) || '/',
       headers: req.headers,
       body: Buffer.concat(chunks).toString('utf8'),
-      idempotencyKey: key,
+      idempotencyKey: header(req, 'idempotency-key'),
     };
     this.requests.push(recorded);
     if (recorded.method === 'HEAD' && recorded.path === '/')
@@ -344,7 +350,11 @@ export class TestServer {
     const mutating = recorded.method !== 'GET' && recorded.method !== 'HEAD';
     // Like Stripe: only requests that took effect are remembered under their key.
     if (mutating && answer.status < 400) {
-      this.effects.push({ key, method: recorded.method, path: recorded.path });
+      this.effects.push({
+        key: recorded.idempotencyKey,
+        method: recorded.method,
+        path: recorded.path,
+      });
       if (key) this.#idempotent.set(key, answer);
     }
     return answer;
@@ -374,7 +384,7 @@ export class TestServer {
       !this.validTokens.has((header(req, 'authorization') ?? '').replace(/^Bearer /, ''))
     )
       return json(401, { error: 'unauthorized' });
-    const answer = this.#execute(recorded, req, recorded.idempotencyKey);
+    const answer = this.#execute(recorded, req, this.dedupe ? recorded.idempotencyKey : undefined);
     return fault?.kind === 'commit-then-drop' ? json(502, { error: 'connection dropped' }) : answer;
   }
 

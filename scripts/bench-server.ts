@@ -1,0 +1,159 @@
+/**
+ * `npm run bench`, the server half: withIdempotency's cost over the bare
+ * handler on real Redis and PostgreSQL servers (started here, stopped at the
+ * end), and throughput of three API processes sharing one Redis against one
+ * process with the memory store, under the same load. Ratios and rates from
+ * one run; nothing asserts on time.
+ */
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import {
+  type FetchHandler,
+  type IdempotencyStore,
+  memoryIdempotencyStore,
+  postgresIdempotencyStore,
+  redisIdempotencyStore,
+  toNodeListener,
+  withIdempotency,
+} from '../src/server.js';
+import { startProxy } from '../test/helpers/round-robin-proxy.js';
+import { startPostgres, startRedis } from './services.mjs';
+
+const N = Number(process.env.BENCH_N ?? 2_000);
+const root = new URL('..', import.meta.url).pathname;
+
+const trivial: FetchHandler = () => Response.json({ ok: true }, { status: 201 });
+
+async function serve(handler: FetchHandler): Promise<{ url: string; server: Server }> {
+  const server = createServer(toNodeListener(handler));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+const send = async (url: string, key: string) => {
+  const res = await fetch(`${url}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    body: '{"n":1}',
+  });
+  await res.arrayBuffer();
+  return res.status;
+};
+
+/** Median latency (ms) of `count` sequential requests, keyed by `keyOf(i)`. */
+async function latency(url: string, count: number, keyOf: (i: number) => string) {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    await send(url, keyOf(i));
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+async function latencyRows(name: string, store: IdempotencyStore) {
+  const bare = await serve(trivial);
+  const guarded = await serve(withIdempotency(trivial, { store }));
+  const run = crypto.randomUUID();
+  await latency(bare.url, 200, (i) => `warm-${i}`);
+  await latency(guarded.url, 200, (i) => `${run}-warm-${i}`);
+  const rows: [string, number, number][] = [];
+  for (let trial = 0; trial < 3; trial++) {
+    const raw = await latency(bare.url, N / 2, (i) => `b-${i}`);
+    const first = await latency(guarded.url, N / 2, (i) => `${run}-${trial}-${i}`);
+    const replay = await latency(guarded.url, N / 2, () => `${run}-${trial}-0`);
+    rows.push([`${trial}`, first / raw, replay / raw]);
+    if (trial === 2)
+      console.log(
+        `${name}: bare handler ${raw.toFixed(3)} ms, first request ${first.toFixed(3)} ms, replay ${replay.toFixed(3)} ms`,
+      );
+  }
+  const mid = (i: 1 | 2) => rows.map((r) => r[i]).sort((a, b) => a - b)[1]!;
+  console.log(
+    `withIdempotency (${name}), first request vs bare handler: ${mid(1).toFixed(2)}x  | replay: ${mid(2).toFixed(2)}x`,
+  );
+  bare.server.close();
+  guarded.server.close();
+}
+
+/** Requests per second for `N` POSTs with fresh keys from 32 concurrent senders. */
+async function throughput(url: string): Promise<number> {
+  let next = 0;
+  const run = crypto.randomUUID();
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < N) {
+        const i = next++;
+        const status = await fetch(`${url}/writes/t`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': `${run}-${i}` },
+          body: JSON.stringify({ id: i, n: i }),
+        }).then(async (res) => {
+          await res.arrayBuffer();
+          return res.status;
+        });
+        if (status !== 201) throw new Error(`throughput: answer ${status}`);
+      }
+    }),
+  );
+  return N / ((performance.now() - start) / 1_000);
+}
+
+async function apiProcess(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['test/helpers/api-process.mjs'], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /listening (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+  });
+  child.stdout.resume();
+  return { child, port };
+}
+
+const redis = await startRedis();
+const postgres = await startPostgres();
+const client = new Redis(redis.url, { enableOfflineQueue: false });
+await new Promise((resolve) => client.once('ready', resolve));
+const pool = new pg.Pool({ connectionString: postgres.url, max: 10 });
+pool.on('error', () => {});
+try {
+  await latencyRows('memory', memoryIdempotencyStore());
+  await latencyRows('Redis', redisIdempotencyStore({ client }));
+  await latencyRows('PostgreSQL', postgresIdempotencyStore({ pool }));
+
+  const single = await apiProcess({ STORE: 'memory' });
+  await throughput(`http://127.0.0.1:${single.port}`);
+  const one = await throughput(`http://127.0.0.1:${single.port}`);
+  const alone = await startProxy([single.port]);
+  const oneProxied = await throughput(alone.url);
+  await alone.close();
+  single.child.kill();
+  const three = await Promise.all(
+    [0, 1, 2].map(() => apiProcess({ STORE: 'redis', REDIS_URL: redis.url })),
+  );
+  const proxy = await startProxy(three.map((p) => p.port));
+  await throughput(proxy.url);
+  const shared = await throughput(proxy.url);
+  await proxy.close();
+  for (const p of three) p.child.kill();
+  console.log(
+    `throughput, same load (${N} POSTs, 32 senders): one process + memory store ${one.toFixed(0)} req/s (${oneProxied.toFixed(0)} behind the proxy) | three processes + one Redis behind the proxy ${shared.toFixed(0)} req/s (${(shared / oneProxied).toFixed(2)}x the proxied single process; ${availableParallelism()} cores here)`,
+  );
+} finally {
+  client.disconnect();
+  await pool.end();
+  await Promise.all([redis.stop(), postgres.stop()]);
+}
