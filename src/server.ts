@@ -2,6 +2,7 @@
 
 export { BATCH_PROBLEM, type BatchHandlerOptions, batchHandler } from './server/batch-handler.js';
 export { type ChangesFeedOptions, changesFeed, type FeedPage } from './server/changes-feed.js';
+export { idempotencyMiddleware } from './server/connect-middleware.js';
 export { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, cors } from './server/cors.js';
 export { PROBLEMS, parseKey } from './server/idempotency-key.js';
 export {

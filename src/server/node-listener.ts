@@ -13,9 +13,7 @@ export function toNodeListener(handler: FetchHandler) {
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(req.headers))
-        if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+      const headers = headersOf(req);
       const method = req.method ?? 'GET';
       const body =
         chunks.length > 0 && method !== 'GET' && method !== 'HEAD' ? Buffer.concat(chunks) : null;
@@ -36,4 +34,12 @@ export function toNodeListener(handler: FetchHandler) {
       res.end('Internal Server Error');
     }
   };
+}
+
+/** A node:http request's headers as Fetch-API `Headers` (repeated ones joined). */
+export function headersOf(req: IncomingMessage): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers))
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  return headers;
 }
