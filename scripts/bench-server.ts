@@ -1,38 +1,18 @@
 /**
  * `npm run bench`, the server half: withIdempotency's cost over the bare
- * handler on real Redis and PostgreSQL servers (started here, stopped at the
- * end), and throughput of three API processes sharing one Redis against one
+ * handler (each served by an API process of its own, test/helpers/api-process.mjs,
+ * this process only sending) on real Redis and PostgreSQL servers (started
+ * here, stopped at the end), and throughput of three API processes sharing one Redis against one
  * process with the memory store, under the same load. Ratios and rates from
  * one run; nothing asserts on time.
  */
 import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { Redis } from 'ioredis';
-import pg from 'pg';
-import {
-  type FetchHandler,
-  type IdempotencyStore,
-  memoryIdempotencyStore,
-  postgresIdempotencyStore,
-  redisIdempotencyStore,
-  toNodeListener,
-  withIdempotency,
-} from '../src/server.js';
 import { startProxy } from '../test/helpers/round-robin-proxy.js';
 import { startPostgres, startRedis } from './services.mjs';
 
 const N = Number(process.env.BENCH_N ?? 2_000);
 const root = new URL('..', import.meta.url).pathname;
-
-const trivial: FetchHandler = () => Response.json({ ok: true }, { status: 201 });
-
-async function serve(handler: FetchHandler): Promise<{ url: string; server: Server }> {
-  const server = createServer(toNodeListener(handler));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
 
 const send = async (url: string, key: string) => {
   const res = await fetch(`${url}/orders`, {
@@ -56,29 +36,28 @@ async function latency(url: string, count: number, keyOf: (i: number) => string)
   return times[Math.floor(times.length / 2)]!;
 }
 
-async function latencyRows(name: string, store: IdempotencyStore) {
-  const bare = await serve(trivial);
-  const guarded = await serve(withIdempotency(trivial, { store }));
+/** Latency rows: the bare trivial handler and the guarded one, each in an API process of its own. */
+async function latencyRows(name: string, env: Record<string, string>) {
+  const bare = await apiProcess({ ...env, TRIVIAL: '1', BARE: '1' });
+  const guarded = await apiProcess({ ...env, TRIVIAL: '1' });
+  const bareUrl = `http://127.0.0.1:${bare.port}`;
+  const guardedUrl = `http://127.0.0.1:${guarded.port}`;
   const run = crypto.randomUUID();
-  await latency(bare.url, 200, (i) => `warm-${i}`);
-  await latency(guarded.url, 200, (i) => `${run}-warm-${i}`);
-  const rows: [string, number, number][] = [];
+  await latency(bareUrl, 300, (i) => `warm-${i}`);
+  await latency(guardedUrl, 300, (i) => `${run}-warm-${i}`);
+  const rows: [number, number, number][] = [];
   for (let trial = 0; trial < 3; trial++) {
-    const raw = await latency(bare.url, N / 2, (i) => `b-${i}`);
-    const first = await latency(guarded.url, N / 2, (i) => `${run}-${trial}-${i}`);
-    const replay = await latency(guarded.url, N / 2, () => `${run}-${trial}-0`);
-    rows.push([`${trial}`, first / raw, replay / raw]);
-    if (trial === 2)
-      console.log(
-        `${name}: bare handler ${raw.toFixed(3)} ms, first request ${first.toFixed(3)} ms, replay ${replay.toFixed(3)} ms`,
-      );
+    const raw = await latency(bareUrl, N / 2, (i) => `b-${i}`);
+    const first = await latency(guardedUrl, N / 2, (i) => `${run}-${trial}-${i}`);
+    const replay = await latency(guardedUrl, N / 2, () => `${run}-${trial}-0`);
+    rows.push([raw, first, replay]);
   }
-  const mid = (i: 1 | 2) => rows.map((r) => r[i]).sort((a, b) => a - b)[1]!;
+  const mid = (i: 0 | 1 | 2) => rows.map((r) => r[i]).sort((a, b) => a - b)[1]!;
   console.log(
-    `withIdempotency (${name}), first request vs bare handler: ${mid(1).toFixed(2)}x  | replay: ${mid(2).toFixed(2)}x`,
+    `withIdempotency (${name}), first request vs bare handler: ${(mid(1) / mid(0)).toFixed(2)}x  | replay: ${(mid(2) / mid(0)).toFixed(2)}x   (medians: bare ${mid(0).toFixed(3)} ms, first ${mid(1).toFixed(3)} ms, replay ${mid(2).toFixed(3)} ms)`,
   );
-  bare.server.close();
-  guarded.server.close();
+  bare.child.kill();
+  guarded.child.kill();
 }
 
 /** Requests per second for `N` POSTs with fresh keys from 32 concurrent senders. */
@@ -125,14 +104,10 @@ async function apiProcess(env: Record<string, string>) {
 
 const redis = await startRedis();
 const postgres = await startPostgres();
-const client = new Redis(redis.url, { enableOfflineQueue: false });
-await new Promise((resolve) => client.once('ready', resolve));
-const pool = new pg.Pool({ connectionString: postgres.url, max: 10 });
-pool.on('error', () => {});
 try {
-  await latencyRows('memory', memoryIdempotencyStore());
-  await latencyRows('Redis', redisIdempotencyStore({ client }));
-  await latencyRows('PostgreSQL', postgresIdempotencyStore({ pool }));
+  await latencyRows('memory', { STORE: 'memory' });
+  await latencyRows('Redis', { STORE: 'redis', REDIS_URL: redis.url });
+  await latencyRows('PostgreSQL', { STORE: 'postgres', DATABASE_URL: postgres.url });
 
   const single = await apiProcess({ STORE: 'memory' });
   await throughput(`http://127.0.0.1:${single.port}`);
@@ -153,7 +128,5 @@ try {
     `throughput, same load (${N} POSTs, 32 senders): one process + memory store ${one.toFixed(0)} req/s (${oneProxied.toFixed(0)} behind the proxy) | three processes + one Redis behind the proxy ${shared.toFixed(0)} req/s (${(shared / oneProxied).toFixed(2)}x the proxied single process; ${availableParallelism()} cores here)`,
   );
 } finally {
-  client.disconnect();
-  await pool.end();
   await Promise.all([redis.stop(), postgres.stop()]);
 }

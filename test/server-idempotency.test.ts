@@ -49,3 +49,40 @@ describe('the client against withIdempotency over node:http', () => {
     }
   });
 });
+
+describe('the body on its way through', () => {
+  it('the handler reads the body once whichever way it came (a Fetch-API Request, or bytes toNodeListener already read)', async () => {
+    const seen: string[] = [];
+    const api = withIdempotency(
+      async (request) => {
+        const text = await request.text();
+        seen.push(text);
+        return new Response(`echo ${text}`, { status: 201 });
+      },
+      { store: memoryIdempotencyStore() },
+    );
+    const direct = await api(
+      new Request('http://api.test/e', {
+        method: 'POST',
+        headers: { 'idempotency-key': 'b1' },
+        body: 'one',
+      }),
+    );
+    expect(await direct.text()).toBe('echo one');
+    const server = createServer(toNodeListener(api));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/e`;
+    try {
+      const send = () =>
+        fetch(url, { method: 'POST', headers: { 'idempotency-key': 'b2' }, body: 'two' });
+      const first = await send();
+      const again = await send();
+      expect(await first.text()).toBe('echo two');
+      expect(await again.text()).toBe('echo two');
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(seen).toEqual(['one', 'two']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

@@ -27,11 +27,15 @@ export function parseKey(header: string): string | undefined {
 }
 
 /** What a key is bound to: the method, the path with its query, and the body (SHA-256, hex). */
-export async function fingerprint(method: string, url: URL, body: ArrayBuffer): Promise<string> {
+export async function fingerprint(
+  method: string,
+  url: URL,
+  body: ArrayBuffer | Uint8Array,
+): Promise<string> {
   const head = new TextEncoder().encode(`${method} ${url.pathname}${url.search}\n`);
   const all = new Uint8Array(head.length + body.byteLength);
   all.set(head);
-  all.set(new Uint8Array(body), head.length);
+  all.set(body instanceof Uint8Array ? body : new Uint8Array(body), head.length);
   return sha256Hex(all);
 }
 
@@ -52,7 +56,23 @@ export function hashedKey(key: string): Promise<string> {
   return hashed;
 }
 
+/** Node's own hashing, where there is one (`process.getBuiltinModule`, Node 20.16+): synchronous, ~10x faster than `crypto.subtle` for small inputs. */
+const nodeCrypto = (
+  globalThis as {
+    process?: {
+      getBuiltinModule?: (id: string) =>
+        | {
+            createHash(name: string): {
+              update(data: Uint8Array): { digest(encoding: 'hex'): string };
+            };
+          }
+        | undefined;
+    };
+  }
+).process?.getBuiltinModule?.('node:crypto');
+
 async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  if (nodeCrypto) return nodeCrypto.createHash('sha256').update(bytes).digest('hex');
   const digest = await crypto.subtle.digest('SHA-256', bytes);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }

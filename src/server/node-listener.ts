@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bodyBytes, withKnownBody } from './known-body.js';
 import type { FetchHandler } from './with-idempotency.js';
 
 /**
@@ -22,13 +23,14 @@ export function toNodeListener(handler: FetchHandler) {
         headers,
         body,
       });
+      if (body) withKnownBody(request, body);
       const response = await handler(request);
       const out: Record<string, string> = {};
       response.headers.forEach((value, name) => {
         out[name] = value;
       });
       res.writeHead(response.status, out);
-      res.end(Buffer.from(await response.arrayBuffer()));
+      res.end(await bodyBytes(response));
     } catch {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('Internal Server Error');

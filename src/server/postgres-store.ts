@@ -168,7 +168,7 @@ export function postgresIdempotencyStore(
     async completeWithin(client, request, response) {
       const hold = heldKeyOf(request);
       if (!hold) return;
-      const stored = await keep(response.clone());
+      const { stored } = await keep(response.clone());
       if (!(await completeOn(client, hold.key, hold.token, stored, hold.ttlMs)))
         throw new StorageError(
           'The idempotency key’s lease was lost before the response was stored: roll back',

@@ -2,6 +2,7 @@ import { ConfigError } from '../model/errors.js';
 import { type Clock, systemClock, type TimerHandle } from '../platform/clock.js';
 import { fingerprint, PROBLEMS, parseKey, problem } from './idempotency-key.js';
 import type { IdempotencyStore } from './idempotency-store.js';
+import { bodyBytes, bodyKnown, withKnownBody } from './known-body.js';
 import { keep, markHeld, rebuild } from './stored-response.js';
 
 /** A Fetch-API handler: what Hono, itty-router, Bun and Deno serve, and `toNodeListener` adapts. */
@@ -126,7 +127,9 @@ export function withIdempotency(handler: FetchHandler, options: IdempotencyOptio
         PROBLEMS.badKey,
         'The Idempotency-Key must be 1 to 255 visible ASCII characters',
       );
-    const body = await request.arrayBuffer();
+    // Bytes toNodeListener already holds are used as they are, and the request goes to the handler unread.
+    const unread = bodyKnown(request);
+    const body = await bodyBytes(request);
     const url = new URL(request.url);
     const print = await fingerprint(request.method.toUpperCase(), url, body);
     const scoped = `${scope ? await scope(request) : ''}\u0000${key}`;
@@ -158,7 +161,14 @@ export function withIdempotency(handler: FetchHandler, options: IdempotencyOptio
     };
     renew();
     let response: Response;
-    const inner = new Request(request, { body: body.byteLength > 0 ? body : null });
+    const inner = unread
+      ? request
+      : withKnownBody(
+          new Request(request, {
+            body: body.byteLength > 0 ? (body as Uint8Array<ArrayBuffer>) : null,
+          }),
+          body,
+        );
     markHeld(inner, { key: scoped, token, ttlMs });
     try {
       response = await handler(inner);
@@ -168,11 +178,11 @@ export function withIdempotency(handler: FetchHandler, options: IdempotencyOptio
       throw error;
     }
     clock.clearTimeout(renewal!);
-    const kept = await keep(response);
+    const { stored, bytes } = await keep(response);
     // A 5xx says the server failed, not the request: the key is freed for the client's retry.
     if (response.status >= 500)
       await bounded(() => store.release(scoped, token)).catch(() => undefined);
-    else await bounded(() => store.complete(scoped, token, kept, ttlMs)).catch(() => undefined);
-    return rebuild(kept, false);
+    else await bounded(() => store.complete(scoped, token, stored, ttlMs)).catch(() => undefined);
+    return rebuild(stored, false, bytes);
   };
 }

@@ -7,7 +7,8 @@
 //   GET  /health        → 200
 //
 // Env: STORE, REDIS_URL, DATABASE_URL, LEASE_MS (default 30000). Prints `listening <port>`, and
-// `handling <id>` when a write's handler starts.
+// `handling <id>` when a write's handler starts. For the bench: TRIVIAL=1 answers every request
+// 201 at once (no effect), and BARE=1 serves it without withIdempotency.
 
 import { createServer } from 'node:http';
 import {
@@ -79,7 +80,11 @@ const app = async (request) => {
   return effect(request, body);
 };
 
-const server = createServer(toNodeListener(withIdempotency(app, { store, leaseMs })));
+const trivial = () => Response.json({ ok: true }, { status: 201 });
+const handler = process.env.TRIVIAL === '1' ? trivial : app;
+const server = createServer(
+  toNodeListener(process.env.BARE === '1' ? handler : withIdempotency(handler, { store, leaseMs })),
+);
 server.keepAliveTimeout = 30_000;
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   process.stdout.write(`listening ${server.address().port}\n`);
