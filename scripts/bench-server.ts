@@ -8,38 +8,49 @@
  */
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import pg from 'pg';
 import { startProxy } from '../test/helpers/round-robin-proxy.js';
 import { startPostgres, startRedis } from './services.mjs';
 
 const N = Number(process.env.BENCH_N ?? 2_000);
 const root = new URL('..', import.meta.url).pathname;
 
-const send = async (url: string, key: string) => {
-  const res = await fetch(`${url}/orders`, {
+const send = async (url: string, key: string, id: number) => {
+  const res = await fetch(`${url}/writes/bench`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'idempotency-key': key },
-    body: '{"n":1}',
+    body: JSON.stringify({ id, n: 1 }),
   });
   await res.arrayBuffer();
   return res.status;
 };
 
 /** Median latency (ms) of `count` sequential requests, keyed by `keyOf(i)`. */
-async function latency(url: string, count: number, keyOf: (i: number) => string) {
+async function latency(
+  url: string,
+  count: number,
+  keyOf: (i: number) => string,
+  idOf: (i: number) => number = (i) => i,
+) {
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
     const start = performance.now();
-    await send(url, keyOf(i));
+    await send(url, keyOf(i), idOf(i));
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)]!;
 }
 
-/** Latency rows: the bare trivial handler and the guarded one, each in an API process of its own. */
-async function latencyRows(name: string, env: Record<string, string>) {
-  const bare = await apiProcess({ ...env, TRIVIAL: '1', BARE: '1' });
-  const guarded = await apiProcess({ ...env, TRIVIAL: '1' });
+/**
+ * Latency rows: the bare handler and the guarded one, each in an API process
+ * of its own; trivial (answers at once), or the API's own write (with
+ * PostgreSQL: an INSERT in a transaction that also stores the answer).
+ */
+async function latencyRows(name: string, env: Record<string, string>, trivial = true) {
+  const mode = trivial ? { TRIVIAL: '1' } : {};
+  const bare = await apiProcess({ ...env, ...mode, BARE: '1' });
+  const guarded = await apiProcess({ ...env, ...mode });
   const bareUrl = `http://127.0.0.1:${bare.port}`;
   const guardedUrl = `http://127.0.0.1:${guarded.port}`;
   const run = crypto.randomUUID();
@@ -49,7 +60,13 @@ async function latencyRows(name: string, env: Record<string, string>) {
   for (let trial = 0; trial < 3; trial++) {
     const raw = await latency(bareUrl, N / 2, (i) => `b-${i}`);
     const first = await latency(guardedUrl, N / 2, (i) => `${run}-${trial}-${i}`);
-    const replay = await latency(guardedUrl, N / 2, () => `${run}-${trial}-0`);
+    // The first request's key and body again (its id 0): a replay.
+    const replay = await latency(
+      guardedUrl,
+      N / 2,
+      () => `${run}-${trial}-0`,
+      () => 0,
+    );
     rows.push([raw, first, replay]);
   }
   const mid = (i: 0 | 1 | 2) => rows.map((r) => r[i]).sort((a, b) => a - b)[1]!;
@@ -58,6 +75,15 @@ async function latencyRows(name: string, env: Record<string, string>) {
   );
   bare.child.kill();
   guarded.child.kill();
+}
+
+/** The table the API process's own write goes to. */
+async function effectsTable(url: string) {
+  const pool = new pg.Pool({ connectionString: url });
+  await pool.query(
+    'CREATE TABLE IF NOT EXISTS effects (seq serial PRIMARY KEY, write_id int, key text, n int, pid int)',
+  );
+  await pool.end();
 }
 
 /** Requests per second for `N` POSTs with fresh keys from 32 concurrent senders. */
@@ -108,6 +134,12 @@ try {
   await latencyRows('memory', { STORE: 'memory' });
   await latencyRows('Redis', { STORE: 'redis', REDIS_URL: redis.url });
   await latencyRows('PostgreSQL', { STORE: 'postgres', DATABASE_URL: postgres.url });
+  await effectsTable(postgres.url);
+  await latencyRows(
+    'PostgreSQL, a handler that INSERTs in its transaction',
+    { STORE: 'postgres', DATABASE_URL: postgres.url },
+    false,
+  );
 
   const single = await apiProcess({ STORE: 'memory' });
   await throughput(`http://127.0.0.1:${single.port}`);

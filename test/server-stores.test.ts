@@ -126,7 +126,9 @@ describe('Redis and PostgreSQL stores under contention and failure', () => {
   });
 
   it('PostgreSQL: the table appears on first use; migrate() up front, twice and concurrently, is harmless', async () => {
-    const stores = [0, 1, 2].map(() => postgresIdempotencyStore({ pool, table: 'migrated' }));
+    const stores = [0, 1, 2, 3, 4, 5].map(() =>
+      postgresIdempotencyStore({ pool, table: 'migrated' }),
+    );
     await Promise.all(stores.map((s) => s.migrate()));
     await stores[0]!.migrate();
     const fresh = postgresIdempotencyStore({ pool, table: 'first_use' });

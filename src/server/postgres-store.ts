@@ -75,19 +75,16 @@ export function postgresIdempotencyStore(
       `must be a plain (optionally schema-qualified) name, got ${table}`,
     );
   const later = (n: number) => `clock_timestamp() + $${n} * interval '1 millisecond'`;
+  // Processes creating the table at once take turns on an advisory lock named after it; the
+  // statements go as one simple query, which PostgreSQL runs as one transaction.
+  let lock = 0;
+  for (const char of `qnox:${table}`) lock = (Math.imul(lock, 31) + char.charCodeAt(0)) | 0;
   const migrate = async () => {
-    try {
-      await pool.query(`CREATE TABLE IF NOT EXISTS ${table} (
+    await pool.query(`SELECT pg_advisory_xact_lock(${lock});
+      CREATE TABLE IF NOT EXISTS ${table} (
         key text PRIMARY KEY, fingerprint text NOT NULL, token text, response text,
-        expires_at timestamptz NOT NULL)`);
-      await pool.query(
-        `CREATE INDEX IF NOT EXISTS ${table.replace('.', '_')}_expires ON ${table} (expires_at)`,
-      );
-    } catch (error) {
-      // Two processes creating it at once: one wins, the other sees it taken (23505 / 42P07).
-      const code = (error as { code?: string }).code;
-      if (code !== '23505' && code !== '42P07') throw error;
-    }
+        expires_at timestamptz NOT NULL);
+      CREATE INDEX IF NOT EXISTS ${table.replace('.', '_')}_expires ON ${table} (expires_at)`);
   };
   let ready: Promise<void> | undefined;
   const query = async (text: string, values: unknown[], on: PgQueryable = pool) => {
@@ -173,6 +170,7 @@ export function postgresIdempotencyStore(
         throw new StorageError(
           'The idempotency key’s lease was lost before the response was stored: roll back',
         );
+      hold.completed = true;
     },
     async purge() {
       const { rowCount } = await query(

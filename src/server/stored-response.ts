@@ -31,6 +31,13 @@ export interface HeldKey {
   readonly key: string;
   readonly token: string;
   readonly ttlMs: number;
+  /**
+   * Set by a store that kept the response in the handler's transaction
+   * (`completeWithin`): the middleware then stores nothing itself. Were that
+   * transaction rolled back, the key stays held until its lease ends, then
+   * the retry runs (never a second effect).
+   */
+  completed?: boolean;
 }
 
 const held = new WeakMap<Request, HeldKey>();

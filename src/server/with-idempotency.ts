@@ -3,7 +3,7 @@ import { type Clock, systemClock, type TimerHandle } from '../platform/clock.js'
 import { fingerprint, PROBLEMS, parseKey, problem } from './idempotency-key.js';
 import type { IdempotencyStore } from './idempotency-store.js';
 import { bodyBytes, bodyKnown, withKnownBody } from './known-body.js';
-import { keep, markHeld, rebuild } from './stored-response.js';
+import { type HeldKey, keep, markHeld, rebuild } from './stored-response.js';
 
 /** A Fetch-API handler: what Hono, itty-router, Bun and Deno serve, and `toNodeListener` adapts. */
 export type FetchHandler = (request: Request) => Promise<Response> | Response;
@@ -169,7 +169,8 @@ export function withIdempotency(handler: FetchHandler, options: IdempotencyOptio
           }),
           body,
         );
-    markHeld(inner, { key: scoped, token, ttlMs });
+    const hold: HeldKey = { key: scoped, token, ttlMs };
+    markHeld(inner, hold);
     try {
       response = await handler(inner);
     } catch (error) {
@@ -182,7 +183,8 @@ export function withIdempotency(handler: FetchHandler, options: IdempotencyOptio
     // A 5xx says the server failed, not the request: the key is freed for the client's retry.
     if (response.status >= 500)
       await bounded(() => store.release(scoped, token)).catch(() => undefined);
-    else await bounded(() => store.complete(scoped, token, stored, ttlMs)).catch(() => undefined);
+    else if (!hold.completed)
+      await bounded(() => store.complete(scoped, token, stored, ttlMs)).catch(() => undefined);
     return rebuild(stored, false, bytes);
   };
 }
