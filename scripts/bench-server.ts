@@ -6,14 +6,13 @@
  * process with the memory store, under the same load. Ratios and rates from
  * one run; nothing asserts on time.
  */
-import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import pg from 'pg';
+import { startApi } from '../test/helpers/api-processes.js';
 import { startProxy } from '../test/helpers/round-robin-proxy.js';
 import { startPostgres, startRedis } from './services.mjs';
 
 const N = Number(process.env.BENCH_N ?? 2_000);
-const root = new URL('..', import.meta.url).pathname;
 
 const send = async (url: string, key: string, id: number) => {
   const res = await fetch(`${url}/writes/bench`, {
@@ -49,8 +48,8 @@ async function latency(
  */
 async function latencyRows(name: string, env: Record<string, string>, trivial = true) {
   const mode = trivial ? { TRIVIAL: '1' } : {};
-  const bare = await apiProcess({ ...env, ...mode, BARE: '1' });
-  const guarded = await apiProcess({ ...env, ...mode });
+  const bare = await startApi({ ...env, ...mode, BARE: '1' });
+  const guarded = await startApi({ ...env, ...mode });
   const bareUrl = `http://127.0.0.1:${bare.port}`;
   const guardedUrl = `http://127.0.0.1:${guarded.port}`;
   const run = crypto.randomUUID();
@@ -110,24 +109,6 @@ async function throughput(url: string): Promise<number> {
   return N / ((performance.now() - start) / 1_000);
 }
 
-async function apiProcess(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['test/helpers/api-process.mjs'], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-  });
-  child.stdout.resume();
-  return { child, port };
-}
-
 const redis = await startRedis();
 const postgres = await startPostgres();
 try {
@@ -141,7 +122,7 @@ try {
     false,
   );
 
-  const single = await apiProcess({ STORE: 'memory' });
+  const single = await startApi({ STORE: 'memory' });
   await throughput(`http://127.0.0.1:${single.port}`);
   const one = await throughput(`http://127.0.0.1:${single.port}`);
   const alone = await startProxy([single.port]);
@@ -149,7 +130,7 @@ try {
   await alone.close();
   single.child.kill();
   const three = await Promise.all(
-    [0, 1, 2].map(() => apiProcess({ STORE: 'redis', REDIS_URL: redis.url })),
+    [0, 1, 2].map(() => startApi({ STORE: 'redis', REDIS_URL: redis.url })),
   );
   const proxy = await startProxy(three.map((p) => p.port));
   await throughput(proxy.url);

@@ -1,47 +1,32 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Service, startPostgres, startRedis } from '../scripts/services.mjs';
 import { MemoryStore, type MutationHandle, QnoxSync } from '../src/index.js';
 import { PROBLEMS } from '../src/server.js';
+import { killed, startApi as startApiProcess } from './helpers/api-processes.js';
 import { type ProxyFault, startProxy } from './helpers/round-robin-proxy.js';
 
-const root = new URL('..', import.meta.url).pathname;
 const LEASE_MS = 1_500;
+const startApi = (env: Record<string, string>) =>
+  startApiProcess({ ...env, LEASE_MS: String(LEASE_MS) });
 
-/** One API process (test/helpers/api-process.mjs, on the built dist), its port and what it printed. */
-async function startApi(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['test/helpers/api-process.mjs'], {
-    cwd: root,
-    env: { ...process.env, ...env, LEASE_MS: String(LEASE_MS) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr!.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const look = () => {
-      const m = /listening (\d+)/.exec(out);
-      if (m) return resolve(Number(m[1]));
-      if (child.exitCode !== null) return reject(new Error(`API process exited:\n${out}`));
-      setTimeout(look, 20);
-    };
-    look();
-  });
-  return { child, port, output: () => out };
+/** A reproducible random sequence (the faults the proxy injects). */
+function seeded(seed: number): () => number {
+  return () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
 }
 
-async function killed(child: ChildProcess) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await gone;
-}
+/** A client on its own MemoryStore through `url`, with short backoffs on the real clock. */
+const clientVia = (url: string) =>
+  QnoxSync.create({
+    baseUrl: url,
+    store: new MemoryStore(),
+    retry: { baseDelayMs: 1, maxDelayMs: 20, maxAttempts: 1_000 },
+    delivery: { concurrency: 8 },
+  });
 
 const post = (url: string, key: string, body: unknown) =>
   fetch(url, {
@@ -131,22 +116,13 @@ describe.each([
   });
 
   it('2,000 writes through 30% faults (commit-then-drop, resets, 503s): retries land on other processes, one effect each, in per-key order', async () => {
-    let seed = 11;
-    const random = () => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const random = seeded(11);
     const faults: ProxyFault[] = ['commit-then-drop', 'reset', 'unavailable'];
     const proxy = await startProxy(
       apis.map((api) => api.port),
       () => (random() < 0.3 ? faults[Math.floor(random() * 3)] : undefined),
     );
-    const sync = await QnoxSync.create({
-      baseUrl: proxy.url,
-      store: new MemoryStore(),
-      retry: { baseDelayMs: 1, maxDelayMs: 20, maxAttempts: 1_000 },
-      delivery: { concurrency: 8 },
-    });
+    const sync = await clientVia(proxy.url);
     try {
       const handles: MutationHandle[] = [];
       for (let i = 0; i < 2_000; i++)
@@ -236,18 +212,9 @@ describe.each([
 describe('a client alone through a proxy that cuts connections', () => {
   it('300 writes through 30% resets (probes too) settle with autoSync alone, on the real clock: the drain goes on after each probe', async () => {
     const api = await startApi({ STORE: 'memory' });
-    let seed = 11;
-    const random = () => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const random = seeded(11);
     const proxy = await startProxy([api.port], () => (random() < 0.3 ? 'reset' : undefined));
-    const sync = await QnoxSync.create({
-      baseUrl: proxy.url,
-      store: new MemoryStore(),
-      retry: { baseDelayMs: 1, maxDelayMs: 20, maxAttempts: 1_000 },
-      delivery: { concurrency: 8 },
-    });
+    const sync = await clientVia(proxy.url);
     try {
       const handles: MutationHandle[] = [];
       for (let i = 0; i < 300; i++)

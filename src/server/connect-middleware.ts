@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bodyBytes, withKnownBody } from './known-body.js';
 import { headersOf } from './node-listener.js';
 import { type IdempotencyOptions, withIdempotency } from './with-idempotency.js';
 
@@ -29,16 +30,22 @@ function bodyOf(req: Req): Uint8Array | null {
  * app.use(idempotencyMiddleware({ store: redisIdempotencyStore({ client }) }));
  */
 export function idempotencyMiddleware(options: IdempotencyOptions) {
-  withIdempotency(() => new Response(), options); // bad options fail here, not on a request
+  // The rest of the chain of each request, found by the Request the handler is given (the same one).
+  const chains = new WeakMap<Request, { res: ServerResponse; next: Next }>();
+  const guarded = withIdempotency((request) => {
+    const chain = chains.get(request)!;
+    return runRest(chain.res, chain.next);
+  }, options);
   return (req: Req, res: ServerResponse, next: Next): void => {
-    const guarded = withIdempotency(() => runRest(res, next), options);
-    const headers = headersOf(req);
     const method = req.method ?? 'GET';
     const body = method === 'GET' || method === 'HEAD' ? null : bodyOf(req);
     const request = new Request(
       `http://${req.headers.host ?? 'localhost'}${req.originalUrl ?? req.url ?? '/'}`,
-      { method, headers, body: body as BodyInit | null },
+      { method, headers: headersOf(req), body: body as BodyInit | null },
     );
+    // Its bytes are in hand: the middleware passes this very request on, unread.
+    withKnownBody(request, body ?? new Uint8Array());
+    chains.set(request, { res, next });
     Promise.resolve(guarded(request)).then(
       async (response) => {
         // The chain ran and answered itself: its answer was captured, now it goes out.
@@ -47,7 +54,7 @@ export function idempotencyMiddleware(options: IdempotencyOptions) {
         response.headers.forEach((value, name) => {
           res.setHeader(name, value);
         });
-        res.end(Buffer.from(await response.arrayBuffer()));
+        res.end(await bodyBytes(response));
       },
       (error: unknown) => next(error),
     );

@@ -39,21 +39,9 @@ export async function fingerprint(
   return sha256Hex(all);
 }
 
-const recent = new Map<string, Promise<string>>();
-
-/**
- * SHA-256 (hex) of a scoped key: persistent stores keep this, so a scope (a
- * credential) never lands in them. The last few hundred are remembered: a
- * request's begin and complete hash its key once.
- */
+/** SHA-256 (hex) of a scoped key: persistent stores keep this, so a scope (a credential) never lands in them. */
 export function hashedKey(key: string): Promise<string> {
-  let hashed = recent.get(key);
-  if (!hashed) {
-    if (recent.size >= 512) recent.delete(recent.keys().next().value!);
-    hashed = sha256Hex(new TextEncoder().encode(key));
-    recent.set(key, hashed);
-  }
-  return hashed;
+  return sha256Hex(new TextEncoder().encode(key));
 }
 
 /** Node's own hashing, where there is one (`process.getBuiltinModule`, Node 20.16+): synchronous, ~10x faster than `crypto.subtle` for small inputs. */
