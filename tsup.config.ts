@@ -15,6 +15,8 @@ export default defineConfig({
     'cancel-create': 'src/cancel-create.ts',
     batching: 'src/batching.ts',
     delta: 'src/delta.ts',
+    'hot-cache': 'src/hot-cache.ts',
+    election: 'src/election.ts',
     server: 'src/server.ts',
   },
   external: ['better-sqlite3', 'node:sqlite', 'react'],

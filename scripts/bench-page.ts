@@ -2,6 +2,7 @@
 import { batching } from '../src/batching.js';
 import { MemoryStore, QnoxSync } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
+import { withHotCache } from '../src/plugins/hot-cache/hot-cache-plugin.js';
 import { sampleTask } from '../src/testing/index.js';
 import { BODY, HOT_ENTRY, paired, queueTenThousand } from './bench-fixtures.js';
 
@@ -108,7 +109,7 @@ async function batchedFigure(keys: number): Promise<[number, number]> {
 
 /** 1k and 100k tasks over 500 keys, written in bursts (one strict transaction each). */
 async function filled(name: string, count: number): Promise<IndexedDbStore> {
-  const store = new IndexedDbStore({ name, hotEntries: 0 });
+  const store = new IndexedDbStore({ name });
   await store.init();
   for (let done = 0; done < count; done += 5_000) {
     await Promise.all(
@@ -156,9 +157,9 @@ async function heapPer10k(): Promise<[number, number]> {
 
 async function runBench(): Promise<Record<string, [number, number]>> {
   const db = await rawDb();
-  const store = new IndexedDbStore({ name: 'ours-bench', hotEntries: 0 });
+  const store = new IndexedDbStore({ name: 'ours-bench' });
   await store.init();
-  const hot = new IndexedDbStore({ name: 'ours-bench-hot' });
+  const hot = withHotCache(new IndexedDbStore({ name: 'ours-bench-hot' }), 100);
   await hot.init();
   const rawAdd = async () => {
     const tx = db.transaction('t', 'readwrite', { durability: 'strict' });

@@ -198,8 +198,7 @@ const idb = new IDBFactory();
 // (scripts/bench-browser.ts); these are printed to watch for regressions.
 await benchStore(
   '(diagnostic) IndexedDB on fake-indexeddb',
-  async () =>
-    new IndexedDbStore({ name: `b${++fileNo}`, indexedDB: idb, IDBKeyRange, hotEntries: 0 }),
+  async () => new IndexedDbStore({ name: `b${++fileNo}`, indexedDB: idb, IDBKeyRange }),
   await rawIdb(),
   idbBig,
   async () => new IndexedDbStore({ name: `b${++fileNo}`, indexedDB: idb, IDBKeyRange }),

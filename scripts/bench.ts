@@ -89,7 +89,8 @@ async function batchedRatio(
 
 /**
  * A pull of 10,000 changes in pages of 500 against the raw limit: the same
- * pages fetched with fetch and their items written to a MemoryStore.
+ * pages fetched with fetch and their items written to a MemoryStore, one
+ * `writeCache` (one commit) per page.
  * Also counts the requests of a pull with nothing new.
  */
 async function pullRatio(): Promise<{ raw: number; ours: number; idle: number }> {
@@ -109,8 +110,8 @@ async function pullRatio(): Promise<{ raw: number; ours: number; idle: number }>
             cursor: string;
             hasMore: boolean;
           };
-          for (const c of page.changes)
-            await store.putCache({
+          await store.writeCache(
+            page.changes.map((c) => ({
               v: 1,
               key: c.id,
               url: c.id,
@@ -119,7 +120,9 @@ async function pullRatio(): Promise<{ raw: number; ours: number; idle: number }>
               body: { kind: 'json', value: c.data },
               storedAt: 0,
               expiresAt: 1,
-            });
+            })),
+            [],
+          );
           since = Number(page.cursor);
           more = page.hasMore;
         }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChannelElection } from '../src/platform/channel-election.js';
+import { ChannelElection } from '../src/plugins/election/channel-election.js';
 import { ManualClock } from '../src/testing/index.js';
 
 // Real BroadcastChannels (messages take a real tick between contexts), time on a manual clock.

@@ -81,6 +81,31 @@ describe('a damaged row stops nothing else', () => {
     expect((await h.sync.quarantined()).map((q) => q.id)).toEqual([bad.id]);
   });
 
+  it('one list of what was set aside: a row that is not JSON and a write whose URL is damaged', async () => {
+    const h = await onSqlite();
+    const [unreadable, unusable] = [
+      await h.sync.post('/streams/a', { n: 1 }),
+      await h.sync.post('/streams/b', { n: 2 }),
+    ];
+    for (const w of [unreadable, unusable]) w.result.catch(() => {});
+    await h.sync.post('/streams/c', { n: 3 });
+    h.raw.prepare('UPDATE qnox_tasks SET record = ? WHERE id = ?').run('{not json', unreadable.id);
+    const row = h.raw.prepare('SELECT record FROM qnox_tasks WHERE id = ?').get(unusable.id) as {
+      record: string;
+    };
+    h.raw
+      .prepare('UPDATE qnox_tasks SET record = ? WHERE id = ?')
+      .run(JSON.stringify({ ...JSON.parse(row.record), url: 'not a url' }), unusable.id);
+    h.raw.close();
+    await drainAll(h.sync, h.clock);
+    expect(h.server.streams.get('c')).toEqual([3]);
+    const listed = await h.sync.quarantined();
+    expect(listed.map((q) => q.id).sort()).toEqual([unreadable.id, unusable.id].sort());
+    expect(listed.every((q) => q.reason.length > 0 && q.raw !== undefined)).toBe(true);
+    const reported = h.events.filter((e) => e.type === 'quarantined').map((e) => e.id);
+    expect(reported.sort()).toEqual([unreadable.id, unusable.id].sort());
+  });
+
   it('MemoryStore: a task whose URL or headers were damaged becomes a quarantined dead letter; the rest flows', async () => {
     const store = new MemoryStore();
     const h = await startHarness({ autoSync: false, store });
@@ -101,6 +126,7 @@ describe('a damaged row stops nothing else', () => {
         [b.id, 'quarantined'],
       ].sort(),
     );
+    expect((await h.sync.quarantined()).map((q) => q.id).sort()).toEqual([a.id, b.id].sort());
     expect(h.sync.onSyncStatus.value.phase).not.toBe('error');
   });
 
@@ -110,7 +136,6 @@ describe('a damaged row stops nothing else', () => {
       name: 'damaged',
       indexedDB: factory,
       IDBKeyRange,
-      hotEntries: 0,
     });
     const h = await startHarness({ autoSync: false, store });
     closer.close = h.close;

@@ -155,6 +155,7 @@ describe('encryption at rest', () => {
     expect(server.streams.get('b')).toEqual([2]);
     const [dead] = await sync.deadLetters();
     expect(dead?.reason).toBe('quarantined');
+    expect((await sync.quarantined()).map((q) => q.id)).toEqual([bad.id]);
     await expect(sync.retryDeadLetter(dead!.task.id)).rejects.toMatchObject({ code: 'storage' });
   });
 

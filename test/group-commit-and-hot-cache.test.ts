@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HOT_ENTRY } from '../scripts/bench-fixtures.js';
+import { HotCache } from '../src/plugins/hot-cache/hot-cache.js';
 import { GroupCommit } from '../src/stores/group-commit.js';
-import { HotCache } from '../src/stores/hot-cache.js';
 import { ManualClock } from '../src/testing/index.js';
 
 function deferred<T>() {

@@ -49,7 +49,7 @@ describe('IndexedDbStore schedules under two interleaved tabs', () => {
         const factory = new IDBFactory();
         const name = `schedule-${++db}`;
         const tabs = [0, 1].map(
-          () => new IndexedDbStore({ name, indexedDB: factory, IDBKeyRange, hotEntries: 0 }),
+          () => new IndexedDbStore({ name, indexedDB: factory, IDBKeyRange }),
         );
         const model = new MemoryStore();
         const removed: string[] = [];

@@ -14,6 +14,7 @@ import { OutboxWriter } from '../outbox/outbox-writer.js';
 import type { PluginClient } from '../outbox/plugin-interface.js';
 import type { ChangeChannel } from '../platform/broadcast.js';
 import { defaultConnectivity } from '../platform/connectivity.js';
+import { type DrainLock, drainLock } from '../platform/drain-lock.js';
 import { Emitter } from '../status/subscribable.js';
 import { StatusController } from '../status/sync-status.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
@@ -30,8 +31,10 @@ export type Parts = ReturnType<typeof assemble>;
  * and the plug-ins', the cache reader, the outbox writer, and the link to
  * other contexts on the same store.
  */
-export function assemble(input: FlatOptions, options: ResolvedOptions, store: QnoxLocalStore) {
+export function assemble(input: FlatOptions, options: ResolvedOptions, given: QnoxLocalStore) {
   const { clock, timeoutMs, ttlMs } = options;
+  const store = portOf(options.plugins, 'store')?.(given) ?? given;
+  const lock = lockOf(store, options);
   const onListenerError = (error: unknown) =>
     queueMicrotask(() => {
       throw error;
@@ -83,6 +86,7 @@ export function assemble(input: FlatOptions, options: ResolvedOptions, store: Qn
     autoSync: input.autoSync ?? true,
     conflicts: portOf(options.plugins, 'conflicts') ?? parkConflicts,
     drain: portOf(options.plugins, 'drain'),
+    drainLock: lock,
     perCallConflict,
     newId: () => crypto.randomUUID(),
     ...withPlugins(
@@ -168,6 +172,29 @@ export function assemble(input: FlatOptions, options: ResolvedOptions, store: Qn
     reader,
     writer,
     settlements,
+    lock,
     channel: () => channel,
   };
+}
+
+/**
+ * One drainer per store: the store's own lock where it has one (SQLite, across
+ * processes), else for stores that contexts share (`channelName`: tabs and
+ * workers on one IndexedDB) a Web Lock named after it, or the `drainLock`
+ * plug-in where Web Locks are missing; else none.
+ */
+function lockOf(
+  store: QnoxLocalStore,
+  options: ResolvedOptions,
+): (Pick<DrainLock, 'acquire' | 'held'> & { close?(): void }) | undefined {
+  if (store.acquireDrainLock)
+    return {
+      acquire: () => store.acquireDrainLock!(),
+      get held() {
+        return store.holdsDrainLock?.() !== false;
+      },
+    };
+  if (!store.channelName) return undefined;
+  const fallback = portOf(options.plugins, 'drainLock');
+  return drainLock(`qnox-drain:${store.channelName}`, options.clock, fallback);
 }

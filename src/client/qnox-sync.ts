@@ -172,9 +172,26 @@ export class QnoxSync {
     return this.#call(() => this.#p.store.deadLetters());
   }
 
-  /** Records the store could not decode and moved aside (oldest first); empty for a store that never quarantines. */
+  /**
+   * Every queued write set aside because its record cannot be used, oldest
+   * first, whichever layer found it: rows the store could not decode at all
+   * (the store's quarantine area) and writes dead-lettered as `quarantined`
+   * (damaged URL or headers, failed decryption; retryable once they read again).
+   */
   quarantined(): Promise<QuarantineReport[]> {
-    return this.#call(async () => (await this.#p.store.quarantined?.()) ?? []);
+    return this.#call(async () => {
+      const { store } = this.#p;
+      const dead = (await store.deadLetters()).filter((d) => d.reason === 'quarantined');
+      return [
+        ...((await store.quarantined?.()) ?? []),
+        ...dead.map((d) => ({
+          id: d.task.id,
+          reason: d.task.lastError?.message ?? 'quarantined',
+          at: d.failedAt,
+          raw: d.task,
+        })),
+      ].sort((a, b) => a.at - b.at);
+    });
   }
 
   /**
@@ -229,6 +246,7 @@ export class QnoxSync {
     for (const detach of this.#detach) detach();
     this.#p.transport.close();
     await this.#p.engine.dispose();
+    this.#p.lock?.close?.();
     this.#p.reachability.dispose();
     this.#p.channel()?.close();
     this.#p.settlements.rejectAll(

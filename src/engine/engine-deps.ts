@@ -1,5 +1,6 @@
 import type { WireResponse } from '../http/transport.js';
 import type { TaskRecord } from '../model/records.js';
+import type { DrainLock } from '../platform/drain-lock.js';
 import type { DrainPort } from './drain-port.js';
 import type { VerdictDeps } from './verdicts.js';
 
@@ -20,6 +21,11 @@ export interface EngineDeps extends Omit<VerdictDeps, 'pause'> {
   readonly base: URL;
   /** A plug-in that sends writes another way (batching); the lanes send what it leaves. */
   readonly drain?: DrainPort | undefined;
+  /**
+   * One drainer among the contexts or processes sharing the store: the
+   * engine drains only while it holds it (absent: always).
+   */
+  readonly drainLock?: Pick<DrainLock, 'acquire' | 'held'> | undefined;
   /** Last look at a task before it goes out (e.g. to follow If-Match across our own writes). */
   readonly beforeSend: (task: TaskRecord) => TaskRecord;
 }

@@ -178,7 +178,7 @@ export class SyncEngine {
     this.deps.status.update({ draining: true, storageFault: false });
     try {
       this.#served = this.#requested;
-      if (this.deps.store.acquireDrainLock && !(await this.deps.store.acquireDrainLock())) {
+      if (this.deps.drainLock && !(await this.deps.drainLock.acquire())) {
         // Another process drains this store; look again later rather than send twice.
         this.#lockTimer();
         return { ...counts };
@@ -248,7 +248,7 @@ export class SyncEngine {
 
   /** Another context may have taken over since this drain began. */
   #holdsLock(): boolean {
-    return this.deps.store.holdsDrainLock?.() !== false;
+    return this.deps.drainLock?.held !== false;
   }
 
   #pause(error: AuthError): void {

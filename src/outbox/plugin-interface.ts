@@ -3,6 +3,7 @@ import type { DrainPort } from '../engine/drain-port.js';
 import type { Transport } from '../http/transport.js';
 import type { SyncEvent, TaskSummary } from '../model/events.js';
 import type { Clock } from '../platform/clock.js';
+import type { DrainLockFallback } from '../platform/drain-lock.js';
 import type { Emitter } from '../status/subscribable.js';
 import type { QnoxLocalStore } from '../stores/local-store.js';
 import type { CancelCreatePort, CoalescePort } from './write-ports.js';
@@ -51,9 +52,10 @@ export interface QnoxPlugin {
   abandoned?(write: PluginWrite): void | Promise<void>;
   /**
    * @internal What a first-party plug-in takes over inside the engine (at most
-   * one plug-in per port): `conflicts`, `coalesce`, `cancelCreate` and
-   * `drain` are the `conflicts()`, `coalescing()`, `cancelCreate()` and
-   * `batching()` plug-ins'.
+   * one plug-in per port): `conflicts`, `coalesce`, `cancelCreate`, `drain`,
+   * `store` and `drainLock` are the `conflicts()`, `coalescing()`,
+   * `cancelCreate()`, `batching()`, `hotCache()` and `channelElection()`
+   * plug-ins'.
    */
   readonly ports?: PluginPorts;
 }
@@ -64,6 +66,10 @@ export interface PluginPorts {
   readonly coalesce?: CoalescePort;
   readonly cancelCreate?: CancelCreatePort;
   readonly drain?: DrainPort;
+  /** Wraps the store the client uses (the hot cache keeps records in memory in front of it). */
+  readonly store?: (store: QnoxLocalStore) => QnoxLocalStore;
+  /** The drain lock where the platform has no Web Locks (the BroadcastChannel election). */
+  readonly drainLock?: DrainLockFallback;
   /** Called once the client is open, with what it lends; returns what undoes it at `dispose()`. Any number of plug-ins may attach. */
   readonly attach?: (client: PluginClient) => () => void;
 }

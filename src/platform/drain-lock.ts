@@ -1,4 +1,3 @@
-import { ChannelElection } from './channel-election.js';
 import type { Clock } from './clock.js';
 import { onPageInactive } from './page-lifecycle.js';
 
@@ -14,13 +13,25 @@ export interface DrainLock {
   readonly held: boolean;
 }
 
-/** A Web Lock where the platform has them, a BroadcastChannel election otherwise, else none. */
-export function drainLock(name: string, clock?: Clock): DrainLock {
+/** What stands in for Web Locks where the platform has none (the `channelElection()` plug-in). */
+export type DrainLockFallback = (name: string, clock: Clock) => DrainLock | undefined;
+
+/**
+ * The lock named `name`: a Web Lock where the platform has them, else what
+ * `fallback` gives, else none (every context drains; idempotency keys keep
+ * effects single).
+ */
+export function drainLock(name: string, clock: Clock, fallback?: DrainLockFallback): DrainLock {
   const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
   if (locks) return new WebLock(locks, name);
-  const Channel = (globalThis as { BroadcastChannel?: typeof BroadcastChannel }).BroadcastChannel;
-  if (Channel) return new ChannelElection(new Channel(name), clock);
-  return { acquire: () => Promise.resolve(true), release: () => {}, close: () => {}, held: true };
+  return (
+    fallback?.(name, clock) ?? {
+      acquire: () => Promise.resolve(true),
+      release: () => {},
+      close: () => {},
+      held: true,
+    }
+  );
 }
 
 /**

@@ -59,6 +59,13 @@ export interface QnoxLocalStore {
   getCache(key: string): Promise<CacheRecord | undefined>;
   /** Optional: drops an entry that cannot be read (without it, the entry stays, and reads as a miss). */
   deleteCache?(key: string): Promise<void>;
+  /**
+   * Optional accelerator: puts `put` and deletes `remove` (cache keys) in one
+   * atomic commit, all or nothing (a delta-sync page with its cursor). Without
+   * it: `putCache` and `deleteCache` one by one, so a crash can leave part of
+   * a page, which delta sync applies again on its next pull.
+   */
+  writeCache?(put: readonly CacheRecord[], remove: readonly string[]): Promise<void>;
   /** Deletes entries with `expiresAt < now - keepStaleMs`; returns how many. */
   purgeExpiredCache(now: number, keepStaleMs?: number): Promise<number>;
   clear(options: ClearOptions): Promise<void>;

@@ -133,6 +133,13 @@ export class MemoryStore implements QnoxLocalStore {
     this.#cache.delete(key);
   }
 
+  async writeCache(put: readonly CacheRecord[], remove: readonly string[]): Promise<void> {
+    // Encoded first: an entry that cannot be written changes nothing.
+    const encoded = put.map((entry) => [entry.key, exactCopy(JSON.stringify(entry))] as const);
+    for (const key of remove) this.#cache.delete(key);
+    for (const [key, json] of encoded) this.#cache.set(key, json);
+  }
+
   async purgeExpiredCache(now: number, keepStaleMs = 0): Promise<number> {
     let removed = 0;
     for (const [key, json] of this.#cache) {

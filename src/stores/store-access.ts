@@ -1,4 +1,4 @@
-import type { TaskRecord } from '../model/records.js';
+import type { CacheRecord, TaskRecord } from '../model/records.js';
 import type { QnoxLocalStore } from './local-store.js';
 
 /*
@@ -38,6 +38,17 @@ export async function deadLetterCount(store: QnoxLocalStore): Promise<number> {
 /** Drops a cache entry that cannot be read (fallback: leave it; every read of it is a miss anyway). */
 export async function dropCache(store: QnoxLocalStore, key: string): Promise<void> {
   await store.deleteCache?.(key);
+}
+
+/** Puts and deletes cache entries in one commit (fallback: one call each, not atomic). */
+export async function writeCache(
+  store: QnoxLocalStore,
+  put: readonly CacheRecord[],
+  remove: readonly string[],
+): Promise<void> {
+  if (store.writeCache) return store.writeCache(put, remove);
+  for (const key of remove) await dropCache(store, key);
+  for (const entry of put) await store.putCache(entry);
 }
 
 async function everyTask(store: QnoxLocalStore): Promise<TaskRecord[]> {

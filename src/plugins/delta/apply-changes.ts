@@ -3,7 +3,7 @@ import { normalizeUrl } from '../../http/url.js';
 import { bodyData, encodeBody } from '../../model/body.js';
 import { type CacheRecord, RECORD_VERSION } from '../../model/records.js';
 import type { PluginClient } from '../../outbox/plugin-interface.js';
-import { dropCache } from '../../stores/store-access.js';
+import { writeCache } from '../../stores/store-access.js';
 import type { Change } from './change-codec.js';
 
 /** Where one collection's pulled changes go. */
@@ -20,14 +20,19 @@ export interface Target {
  * ones appended, deleted ones removed). A member with a write still queued
  * keeps what the write shows on screen: the pulled version becomes the base
  * under its optimistic layer, and a layer of the list whose write settled
- * elsewhere (another tab, the service worker) is dropped. Idempotent, so a
- * page applied twice (a crash before its cursor was stored) ends the same.
- * `listed`: the list was cached before this page.
+ * elsewhere (another tab, the service worker) is dropped. The page and
+ * `cursor` (the entry saying how far the feed was read) are one store commit
+ * where the store has `writeCache`; elsewhere a page is idempotent, so one
+ * applied twice (a crash before its cursor was stored) ends the same.
+ * `listed`: the list was cached before this page; with `needsList`, a page
+ * for a list that is not cached writes nothing.
  */
 export async function applyPage(
   client: PluginClient,
   target: Target,
   changes: readonly Change[],
+  cursor: CacheRecord | undefined,
+  needsList: boolean,
 ): Promise<{ deleted: number; listed: boolean }> {
   const { store, clock } = client;
   const scope = client.scope();
@@ -38,6 +43,9 @@ export async function applyPage(
   const queued = new Set(tasks.map((t) => normalizeUrl(t.url)));
   const live = new Set(tasks.map((t) => t.id));
   const listEntry = await store.getCache(listKey);
+  if (needsList && !listEntry) return { deleted: 0, listed: false };
+  const put: CacheRecord[] = [];
+  const remove: string[] = [];
   const base = new Rows(rowsOf(listEntry ? serverBody(listEntry) : null), target.idField);
   const shown = new Rows(rowsOf(listEntry?.body ?? null), target.idField);
   let deleted = 0;
@@ -49,10 +57,10 @@ export async function applyPage(
     const entry = mine ? await store.getCache(key) : undefined;
     if (change.deleted) {
       deleted++;
-      if (!entry?.pending?.length) await dropCache(store, key);
+      if (!entry?.pending?.length) remove.push(key);
     } else {
       const body = encodeBody(change.data) ?? null;
-      await store.putCache({
+      put.push({
         v: RECORD_VERSION,
         key,
         url,
@@ -84,7 +92,8 @@ export async function applyPage(
     storedAt: now,
     expiresAt: now + client.ttlMs,
   };
-  await store.putCache(entry);
+  put.push(entry, ...(cursor ? [cursor] : []));
+  await writeCache(store, put, remove);
   return { deleted, listed: listEntry !== undefined };
 }
 

@@ -3,12 +3,12 @@ import type { WireResponse } from '../../http/transport.js';
 import { normalizeUrl, resolveUrl } from '../../http/url.js';
 import { bodyData } from '../../model/body.js';
 import { ConfigError, HttpError, isQnoxError, StorageError } from '../../model/errors.js';
-import { RECORD_VERSION } from '../../model/records.js';
+import { type CacheRecord, RECORD_VERSION } from '../../model/records.js';
 import type { PluginClient, QnoxPlugin } from '../../outbox/plugin-interface.js';
 import type { TimerHandle } from '../../platform/clock.js';
 import { onPageVisible } from '../../platform/page-lifecycle.js';
 import { applyPage } from './apply-changes.js';
-import { type ChangeCodec, jsonChangeCodec } from './change-codec.js';
+import { type Change, type ChangeCodec, jsonChangeCodec } from './change-codec.js';
 
 /** Options of {@link deltaSync}. */
 export interface DeltaSyncOptions {
@@ -155,8 +155,18 @@ export function deltaSync(options: DeltaSyncOptions): DeltaSyncPlugin {
     let deleted = 0;
     let pages = 0;
     // In the cache's turn: an optimistic layer put on or taken off meanwhile is never overwritten.
-    const apply = (changes: Parameters<typeof applyPage>[2]) =>
-      c.cacheTurn(() => applyPage(c, { list, idField }, changes));
+    const apply = (changes: readonly Change[], next: CacheRecord | undefined, needsList: boolean) =>
+      c.cacheTurn(() => applyPage(c, { list, idField }, changes, next, needsList));
+    const cursorEntry = (value: { cursor: string | null; etag?: string }): CacheRecord => ({
+      v: RECORD_VERSION,
+      key: metaKey,
+      url: feed,
+      status: 200,
+      headers: {},
+      body: { kind: 'json', value },
+      storedAt: c.clock.now(),
+      expiresAt: Number.MAX_SAFE_INTEGER,
+    });
     for (let more = true; more; ) {
       const resumed = pages === 0 && cursor !== null;
       const response = await c.transport.send({
@@ -170,7 +180,12 @@ export function deltaSync(options: DeltaSyncOptions): DeltaSyncPlugin {
       });
       // A 304 (nothing new) applies no change: the list's TTL starts again, and layers of writes settled elsewhere go.
       const page = response.status === 304 ? undefined : decode(response);
-      const done = await apply(page?.changes ?? []);
+      const nextEtag = response.headers.etag;
+      // The cursor is stored with its page (one commit where the store can; else just after it).
+      const next = page
+        ? cursorEntry({ cursor: page.cursor, ...(nextEtag ? { etag: nextEtag } : {}) })
+        : undefined;
+      const done = await apply(page?.changes ?? [], next, resumed);
       if (resumed && !done.listed) {
         // A cursor without its list (purged as too old) would only bring what is newer: start over.
         cursor = null;
@@ -182,18 +197,7 @@ export function deltaSync(options: DeltaSyncOptions): DeltaSyncPlugin {
       deleted += done.deleted;
       applied += page.changes.length;
       cursor = page.cursor;
-      etag = response.headers.etag;
-      // The cursor is stored after its page: a crash in between applies that page again, to the same end.
-      await c.store.putCache({
-        v: RECORD_VERSION,
-        key: metaKey,
-        url: feed,
-        status: 200,
-        headers: {},
-        body: { kind: 'json', value: { cursor, ...(etag ? { etag } : {}) } },
-        storedAt: c.clock.now(),
-        expiresAt: Number.MAX_SAFE_INTEGER,
-      });
+      etag = nextEtag;
       more = page.hasMore && page.changes.length > 0;
     }
     c.events.emit({ type: 'pulled', url: list, applied, deleted, pages, cursor });

@@ -6,7 +6,7 @@ import type {
 } from '../../model/records.js';
 import { RECORD_VERSION } from '../../model/records.js';
 import type { ClearOptions, QnoxLocalStore, QuarantineReport } from '../local-store.js';
-import { deadLetterCount, dropCache, nextDueAt, taskById } from '../store-access.js';
+import { deadLetterCount, dropCache, nextDueAt, taskById, writeCache } from '../store-access.js';
 import { Cipher, type EncryptionKeyOptions } from './cipher.js';
 
 /** What is sealed of a task: everything but the fields the indexes need. */
@@ -147,11 +147,9 @@ class EncryptedStore implements QnoxLocalStore {
     return record ? this.#openDead(record) : undefined;
   }
 
+  /** Rows the wrapped store could not decode; a record that fails decryption is a `quarantined` dead letter instead. */
   async quarantined(): Promise<QuarantineReport[]> {
-    const dead = await this.inner.deadLetters();
-    return dead
-      .filter((d) => d.reason === 'quarantined')
-      .map((d) => ({ id: d.task.id, reason: 'failed decryption', at: d.failedAt, raw: d.task }));
+    return (await this.inner.quarantined?.()) ?? [];
   }
 
   deadLetterCount(): Promise<number> {
@@ -159,6 +157,18 @@ class EncryptedStore implements QnoxLocalStore {
   }
 
   async putCache(entry: CacheRecord): Promise<void> {
+    await this.inner.putCache(await this.#sealCache(entry));
+  }
+
+  async writeCache(put: readonly CacheRecord[], remove: readonly string[]): Promise<void> {
+    const sealed: CacheRecord[] = [];
+    for (const entry of put) sealed.push(await this.#sealCache(entry));
+    const blinded: string[] = [];
+    for (const key of remove) blinded.push(await this.#c().blind(key));
+    await writeCache(this.inner, sealed, blinded);
+  }
+
+  async #sealCache(entry: CacheRecord): Promise<CacheRecord> {
     // Optimistic layers keep the bodies they replaced: sealed with the rest.
     const { pending, ...clear } = entry;
     const sealed = await this.#c().seal({
@@ -167,13 +177,13 @@ class EncryptedStore implements QnoxLocalStore {
       body: entry.body,
       ...(pending ? { pending } : {}),
     });
-    await this.inner.putCache({
+    return {
       ...clear,
       key: await this.#c().blind(entry.key),
       url: '',
       headers: {},
       body: { kind: 'text', value: sealed },
-    });
+    };
   }
 
   async getCache(key: string): Promise<CacheRecord | undefined> {
@@ -260,15 +270,16 @@ class EncryptedStore implements QnoxLocalStore {
       try {
         out.push(await this.#openTask(row));
       } catch (error) {
+        const message = (error as Error).message;
         await this.inner.addDeadLetter({
           v: RECORD_VERSION,
-          task: row,
+          task: { ...row, lastError: { code: 'storage', message } },
           reason: 'quarantined',
           failedAt: Date.now(),
         });
         this.#listener?.({
           id: row.id,
-          reason: (error as Error).message,
+          reason: message,
           at: Date.now(),
           raw: row,
         });

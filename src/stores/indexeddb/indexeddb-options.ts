@@ -27,17 +27,8 @@ export interface IndexedDbStoreOptions {
    */
   persist?: boolean;
   /**
-   * How many cache records (and known-absent keys) to keep in memory, so a hot
-   * read costs no IndexedDB transaction. Other tabs and the service worker on
-   * the same database tell this one of their changes over a BroadcastChannel;
-   * where there is none, use 0 if several contexts write the cache.
-   * @default 100
-   * @example 0 // every read goes to IndexedDB
-   */
-  hotEntries?: number;
-  /**
-   * Time and timers of the store's own upkeep (the drain-lock election where
-   * Web Locks are missing); pass the client's `ManualClock` in tests.
+   * Time and timers of the store's own upkeep (how long removals linger to
+   * be committed together, quarantine times); pass the client's `ManualClock` in tests.
    * @default systemClock
    * @example new ManualClock()
    */

@@ -7,10 +7,8 @@ import {
   type TaskRecord,
 } from '../../model/records.js';
 import { lazyClock, systemClock } from '../../platform/clock.js';
-import { type DrainLock, drainLock } from '../../platform/drain-lock.js';
 import { askPersistentStorage } from '../../platform/persist.js';
 import { GroupCommit } from '../group-commit.js';
-import { HotCache } from '../hot-cache.js';
 import type { ClearOptions, QnoxLocalStore, QuarantineReport } from '../local-store.js';
 import { Connection } from './connection.js';
 import { request, walk } from './idb-helpers.js';
@@ -79,8 +77,6 @@ export class IndexedDbStore implements QnoxLocalStore {
   /** What this store read of the queue recently, so a drain's removals need no reads. */
   readonly #known = new RowAddresses();
   #quarantineListener: ((report: QuarantineReport) => void) | undefined;
-  #lock: DrainLock | undefined;
-  #hot: HotCache | undefined;
 
   constructor(options: IndexedDbStoreOptions = {}) {
     this.#options = options;
@@ -96,23 +92,7 @@ export class IndexedDbStore implements QnoxLocalStore {
     return `idb:${this.#name}`;
   }
 
-  /**
-   * One drainer per database across tabs and workers (`platform/drain-lock.ts`):
-   * a Web Lock, else a BroadcastChannel election, else every context drains.
-   */
-  acquireDrainLock(): Promise<boolean> {
-    this.#lock ??= drainLock(`qnox-drain:${this.#name}`, this.#options.clock);
-    return this.#lock.acquire();
-  }
-
-  /** False once the drain lock taken by `acquireDrainLock` was lost (the page was frozen). */
-  holdsDrainLock(): boolean {
-    return this.#lock?.held ?? true;
-  }
-
   async init(): Promise<void> {
-    const hotEntries = this.#options.hotEntries ?? 100;
-    if (hotEntries > 0) this.#hot ??= new HotCache(hotEntries, `qnox-cache:${this.#name}`);
     await this.#conn.open();
     if (this.#options.persist !== false) await askPersistentStorage();
   }
@@ -228,30 +208,27 @@ export class IndexedDbStore implements QnoxLocalStore {
   }
 
   async putCache(entry: CacheRecord): Promise<void> {
-    await this.#cacheWrite(
-      entry.key,
-      () => this.#conn.write([CACHE], (tx) => request(tx.objectStore(CACHE).put(entry))),
-      entry,
-    );
+    await this.#conn.write([CACHE], (tx) => request(tx.objectStore(CACHE).put(entry)));
   }
 
   getCache(key: string): Promise<CacheRecord | undefined> {
     // Decoded (and a damaged entry dropped) by the cache reader, the one place for every store.
-    const load = () => this.#conn.read<CacheRecord | undefined>(CACHE, (s) => s.get(key));
-    return this.#hot?.read(key, load) ?? load();
+    return this.#conn.read<CacheRecord | undefined>(CACHE, (s) => s.get(key));
   }
 
   async deleteCache(key: string): Promise<void> {
-    await this.#cacheWrite(key, () =>
-      this.#conn.write([CACHE], (tx) => request(tx.objectStore(CACHE).delete(key))),
-    );
+    await this.#conn.write([CACHE], (tx) => request(tx.objectStore(CACHE).delete(key)));
+  }
+
+  async writeCache(put: readonly CacheRecord[], remove: readonly string[]): Promise<void> {
+    await this.#conn.write([CACHE], async (tx) => {
+      const cache = tx.objectStore(CACHE);
+      for (const key of remove) cache.delete(key);
+      for (const entry of put) cache.put(entry);
+    });
   }
 
   purgeExpiredCache(now: number, keepStaleMs = 0): Promise<number> {
-    return this.#cacheWrite(null, () => this.#purge(now, keepStaleMs));
-  }
-
-  #purge(now: number, keepStaleMs: number): Promise<number> {
     return this.#conn.write([CACHE], async (tx) => {
       let removed = 0;
       const range = this.#conn.keys().upperBound(now - keepStaleMs, true);
@@ -287,28 +264,17 @@ export class IndexedDbStore implements QnoxLocalStore {
     ];
     if (cleared.length === 0) return;
     if (options.outbox) this.#known.clear();
-    await this.#cacheWrite(null, () =>
-      this.#conn.write(
-        options.outbox ? [...cleared, REMOVALS] : cleared,
-        async (tx) => {
-          if (options.outbox) await clearRemovals(tx);
-          for (const name of cleared) await request(tx.objectStore(name).clear());
-        },
-        'strict',
-      ),
+    await this.#conn.write(
+      options.outbox ? [...cleared, REMOVALS] : cleared,
+      async (tx) => {
+        if (options.outbox) await clearRemovals(tx);
+        for (const name of cleared) await request(tx.objectStore(name).clear());
+      },
+      'strict',
     );
   }
 
-  /** A cache write, with the in-memory copies (here and in other tabs) kept honest. */
-  #cacheWrite<R>(key: string | null, run: () => Promise<R>, after?: CacheRecord): Promise<R> {
-    return this.#hot ? this.#hot.write(key, run, after) : run();
-  }
-
   async close(): Promise<void> {
-    this.#lock?.close();
-    this.#lock = undefined;
-    this.#hot?.close();
-    this.#hot = undefined;
     await this.#conn.close();
   }
 

@@ -240,6 +240,17 @@ export class SqliteStore implements QnoxLocalStore {
     this.#q('DELETE FROM qnox_cache WHERE key = ?').run(key);
   }
 
+  async writeCache(put: readonly CacheRecord[], remove: readonly string[]): Promise<void> {
+    const insert = this.#q(
+      'INSERT OR REPLACE INTO qnox_cache (key, expires_at, record) VALUES (?, ?, ?)',
+    );
+    const drop = this.#q('DELETE FROM qnox_cache WHERE key = ?');
+    this.#tx(() => {
+      for (const key of remove) drop.run(key);
+      for (const entry of put) insert.run(entry.key, entry.expiresAt, JSON.stringify(entry));
+    });
+  }
+
   async purgeExpiredCache(now: number, keepStaleMs = 0): Promise<number> {
     return Number(
       this.#q('DELETE FROM qnox_cache WHERE expires_at < ?').run(now - keepStaleMs).changes,

@@ -1,12 +1,13 @@
-import type { CacheRecord } from '../model/records.js';
+import type { CacheRecord } from '../../model/records.js';
 
 type Invalidation = { readonly key: string } | { readonly all: true };
 
 /**
  * The most recently used cache records of one store, and the keys known to
  * have none, kept in memory so a hot read costs no I/O. Other contexts sharing
- * the store (tabs, a service worker) say over a BroadcastChannel which keys
- * they changed; a read that raced such a change is not kept.
+ * the store (tabs, a service worker) say over the BroadcastChannel
+ * `channelName` which keys they changed; a read that raced such a change is
+ * not kept. Without `channelName`, no other context writes the store.
  */
 export class HotCache {
   /** Records as JSON (they are JSON-safe): parsing a fresh copy is cheaper than cloning one. */
@@ -16,10 +17,10 @@ export class HotCache {
 
   constructor(
     private readonly limit: number,
-    channelName: string,
+    channelName?: string,
   ) {
     const Channel = (globalThis as { BroadcastChannel?: typeof BroadcastChannel }).BroadcastChannel;
-    if (limit <= 0 || !Channel) return;
+    if (limit <= 0 || !Channel || channelName === undefined) return;
     this.#channel = new Channel(channelName);
     this.#channel.onmessage = (event: MessageEvent<Invalidation>) => this.#drop(event.data);
     // A store left open must not keep a Node process alive.

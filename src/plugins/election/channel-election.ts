@@ -1,5 +1,5 @@
-import { type Clock, systemClock, type TimerHandle } from './clock.js';
-import { onPageInactive } from './page-lifecycle.js';
+import { type Clock, systemClock, type TimerHandle } from '../../platform/clock.js';
+import { onPageInactive } from '../../platform/page-lifecycle.js';
 
 /** How often a leader says so, how long its word holds, how long a claim waits for rivals. */
 const HEARTBEAT_MS = 1_000;
