@@ -33,7 +33,10 @@ import { afterAll, describe, expect, it } from 'vitest';
  * every store shared by contexts, and the quick start fell by 0.78 kB. One
  * list of quarantined writes (`sync.quarantined()` reads both places) cost
  * 0.07 kB, and the batching issue's one commit per delta page (the
- * `writeCache` accelerator, in MemoryStore too) 0.03. A plug-in's row is
+ * `writeCache` accelerator, in MemoryStore too) 0.03; delta sync's log (a
+ * page commits its members, its changes and the cursor; the list is folded
+ * once per pull instead of rewritten per page, which took the pull bench row
+ * from 2.9× to about 1.4× its raw limit) 0.29 on its own row. A plug-in's row is
  * what it adds over the core row. The last row includes every plug-in, so it
  * grows by the ports and option checks a split costs. A guard is never
  * raised without an issue saying so; CHANGELOG, "Known gaps", says what
@@ -96,7 +99,7 @@ const ROWS: readonly Row[] = [
     count: 'loaded',
     over: CORE,
     targetKb: 2,
-    guardKb: 2,
+    guardKb: 2.3,
   },
   {
     name: 'hotCache() plug-in, over the core row',
@@ -120,7 +123,7 @@ const ROWS: readonly Row[] = [
       "export * from 'SRC/index.ts'; export * from 'SRC/indexeddb.ts'; export * from 'SRC/service-worker.ts'; export * from 'SRC/react.ts'; export * from 'SRC/encryption.ts'; export * from 'SRC/conflicts.ts'; export * from 'SRC/coalescing.ts'; export * from 'SRC/cancel-create.ts'; export * from 'SRC/batching.ts'; export * from 'SRC/delta.ts'; export * from 'SRC/hot-cache.ts'; export * from 'SRC/election.ts';",
     count: 'all',
     targetKb: 15,
-    guardKb: 35.7,
+    guardKb: 36.05,
   },
 ];
 

@@ -129,6 +129,37 @@ describe.each(KINDS)('delta sync over $name', (kind) => {
     expect(t.feedRequests()[4]!.headers['if-none-match']).toBe('"feed-33"');
   });
 
+  it('a page that fails leaves the pages before it in the list, and the next pull goes on from them', async () => {
+    const t = await setup(12);
+    const { sync, orders } = await t.open(5);
+    let feedCalls = 0;
+    t.server.faultPolicy = (req) =>
+      req.path.startsWith('/items/changes') && ++feedCalls === 3
+        ? { kind: 'status', status: 503 }
+        : undefined;
+    await expect(orders.pull()).rejects.toMatchObject({ code: 'http' });
+    const partial = (await sync.get<Row[]>('/items', { strategy: 'cacheOnly' })).data;
+    expect(partial.map((r) => r.id)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
+    expect(await orders.pull()).toEqual({ applied: 2, cursor: '12' });
+    expect(t.feedRequests().at(-1)!.path).toBe('/items/changes?since=10&limit=5');
+    const whole = (await sync.get<Row[]>('/items', { strategy: 'cacheOnly' })).data;
+    expect(whole.map((r) => r.id)).toEqual(Array.from({ length: 12 }, (_, i) => String(i + 1)));
+  });
+
+  it('ids that need encoding, or are dot segments, land on their members’ URLs', async () => {
+    const t = await setup();
+    const ids = ['a b', 'x/y?z', '..', 'é#1'];
+    for (const id of ids) t.server.editItem(id, { name: id, qty: 1 });
+    const { sync, orders } = await t.open();
+    await orders.pull();
+    for (const id of ids) {
+      const member = await sync.get<Row>(`/items/${encodeURIComponent(id)}`, {
+        strategy: 'cacheOnly',
+      });
+      expect(member.data).toMatchObject({ id, name: id });
+    }
+  });
+
   it('a restart resumes from the stored cursor; clear() forgets it', async () => {
     const t = await setup(12);
     const first = await t.open(5);

@@ -142,7 +142,9 @@ export class BatchPass {
       const byKey = new Map<string, TaskRecord[]>();
       let maxSeq = 0;
       for (const task of await store.listTasks(await store.pendingCount())) {
-        byKey.set(task.orderingKey, [...(byKey.get(task.orderingKey) ?? []), task]);
+        const tasks = byKey.get(task.orderingKey);
+        if (tasks) tasks.push(task);
+        else byKey.set(task.orderingKey, [task]);
         maxSeq = Math.max(maxSeq, task.seq);
       }
       for (const tasks of byKey.values()) tasks.sort((a, b) => a.seq - b.seq);

@@ -14,87 +14,134 @@ export interface Target {
   readonly idField: string;
 }
 
+/** What the pull writes in the same commit: its log and cursor entries, and keys it drops. */
+export interface Along {
+  readonly put: readonly CacheRecord[];
+  readonly remove?: readonly string[];
+}
+
 /**
- * Applies one page of changes to the cache: each member's own entry (its
- * `etag` as validator) and its row in the cached list (replaced by id, new
- * ones appended, deleted ones removed). A member with a write still queued
- * keeps what the write shows on screen: the pulled version becomes the base
- * under its optimistic layer, and a layer of the list whose write settled
- * elsewhere (another tab, the service worker) is dropped. The page and
- * `cursor` (the entry saying how far the feed was read) are one store commit
- * where the store has `writeCache`; elsewhere a page is idempotent, so one
- * applied twice (a crash before its cursor was stored) ends the same.
- * `listed`: the list was cached before this page; with `needsList`, a page
- * for a list that is not cached writes nothing.
+ * Applies one page of changes to the members' own entries (each `etag` as
+ * validator), with `along` in the same store commit (one where the store has
+ * `writeCache`). A member with a write still queued keeps what the write shows
+ * on screen: the pulled version becomes the base under its optimistic layer.
+ * Idempotent, so a page applied twice ends the same. Resolves with how many
+ * changes were deletions.
  */
-export async function applyPage(
+export async function applyMembers(
   client: PluginClient,
   target: Target,
   changes: readonly Change[],
-  cursor: CacheRecord | undefined,
-  needsList: boolean,
-): Promise<{ deleted: number; listed: boolean }> {
+  along: Along,
+): Promise<number> {
   const { store, clock } = client;
   const scope = client.scope();
   const now = clock.now();
-  const listKey = cacheKey(scope, 'GET', target.list);
-  // Read in the cache's turn: which writes are still queued (another context may have settled some).
-  const tasks = await store.listTasks(await store.pendingCount());
-  const queued = new Set(tasks.map((t) => normalizeUrl(t.url)));
-  const live = new Set(tasks.map((t) => t.id));
-  const listEntry = await store.getCache(listKey);
-  if (needsList && !listEntry) return { deleted: 0, listed: false };
+  const { queued } = await queuedWrites(client);
+  const normal = normalMember(target);
   const put: CacheRecord[] = [];
-  const remove: string[] = [];
-  const base = new Rows(rowsOf(listEntry ? serverBody(listEntry) : null), target.idField);
-  const shown = new Rows(rowsOf(listEntry?.body ?? null), target.idField);
+  const remove: string[] = [...(along.remove ?? [])];
   let deleted = 0;
   for (const change of changes) {
-    const url = `${target.list}/${encodeURIComponent(change.id)}`;
-    const key = cacheKey(scope, 'GET', url);
-    const mine = queued.has(normalizeUrl(url));
+    const url = memberUrl(target, change.id);
+    const normalUrl = normal(change.id);
+    const key = `${scope}\u0000GET\u0000${normalUrl}`;
     // Optimistic layers exist only under writes still queued: other entries need no read.
-    const entry = mine ? await store.getCache(key) : undefined;
+    const entry = queued.has(normalUrl) ? await store.getCache(key) : undefined;
     if (change.deleted) {
       deleted++;
       if (!entry?.pending?.length) remove.push(key);
-    } else {
-      const body = encodeBody(change.data) ?? null;
-      put.push({
-        v: RECORD_VERSION,
-        key,
-        url,
-        status: 200,
-        headers: change.etag ? { etag: change.etag } : {},
-        // Under optimistic layers the pulled version is the new base; what shows stays.
-        ...(entry?.pending?.length
-          ? { body: entry.body, pending: rebased(entry.pending, body) }
-          : { body }),
-        storedAt: now,
-        expiresAt: now + client.ttlMs,
-      });
+      continue;
     }
-    const row = change.deleted ? undefined : change.data;
-    base.set(change.id, row);
-    if (!mine) shown.set(change.id, row);
+    const body = encodeBody(change.data) ?? null;
+    put.push({
+      v: RECORD_VERSION,
+      key,
+      url,
+      status: 200,
+      headers: change.etag ? { etag: change.etag } : {},
+      // Under optimistic layers the pulled version is the new base; what shows stays.
+      ...(entry?.pending?.length
+        ? { body: entry.body, pending: rebased(entry.pending, body) }
+        : { body }),
+      storedAt: now,
+      expiresAt: now + client.ttlMs,
+    });
   }
-  // A layer whose write is no longer queued settled elsewhere (a tab, the service worker): it goes.
+  await writeCache(store, [...put, ...along.put], remove);
+  return deleted;
+}
+
+/**
+ * Folds `changes` (in feed order) into the cached list: rows replaced by id,
+ * new ones appended, deleted ones removed; a row whose member has a write still
+ * queued keeps what that write shows, the pulled one becoming the base under
+ * the list's layer; a layer whose write is no longer queued settled elsewhere
+ * (a tab, the service worker) and goes. Written with `along` in one commit.
+ * Resolves with whether the list was cached before.
+ */
+export async function foldList(
+  client: PluginClient,
+  target: Target,
+  changes: readonly Change[],
+  along: Along,
+): Promise<boolean> {
+  const { store, clock } = client;
+  const now = clock.now();
+  const listKey = cacheKey(client.scope(), 'GET', target.list);
+  const { queued, live } = await queuedWrites(client);
+  const listEntry = await store.getCache(listKey);
   const kept = listEntry?.pending?.filter((layer) => live.has(layer.taskId)) ?? [];
   const layered = kept.length > 0 ? kept : undefined;
+  const base = new Rows(rowsOf(listEntry ? serverBody(listEntry) : null), target.idField);
+  const shown = layered ? new Rows(rowsOf(listEntry?.body ?? null), target.idField) : base;
+  const normal = normalMember(target);
+  for (const change of changes) {
+    const row = change.deleted ? undefined : change.data;
+    base.set(change.id, row);
+    if (shown !== base && !queued.has(normal(change.id))) shown.set(change.id, row);
+  }
   const entry: CacheRecord = {
     v: RECORD_VERSION,
     key: listKey,
     url: target.list,
     status: 200,
     headers: listEntry?.headers ?? {},
-    body: encodeBody((layered ? shown : base).rows()) ?? null,
+    body: encodeBody(shown.rows()) ?? null,
     ...(layered ? { pending: rebased(layered, encodeBody(base.rows()) ?? null) } : {}),
     storedAt: now,
     expiresAt: now + client.ttlMs,
   };
-  put.push(entry, ...(cursor ? [cursor] : []));
-  await writeCache(store, put, remove);
-  return { deleted, listed: listEntry !== undefined };
+  await writeCache(store, [entry, ...along.put], along.remove ?? []);
+  return listEntry !== undefined;
+}
+
+const memberUrl = (target: Target, id: string) => `${target.list}/${encodeURIComponent(id)}`;
+
+/**
+ * A member's normalized URL (as cache keys and queued writes hold it) by id:
+ * the list's own, normalized once, and the encoded id, which normalizing
+ * would leave as it is; parsed in full only when the list has a query or a
+ * fragment, or the id is a dot segment the parser would resolve.
+ */
+function normalMember(target: Target): (id: string) => string {
+  const list = normalizeUrl(target.list);
+  if (/[?#]/.test(target.list)) return (id) => normalizeUrl(memberUrl(target, id));
+  return (id) =>
+    id === '.' || id === '..'
+      ? normalizeUrl(memberUrl(target, id))
+      : `${list}/${encodeURIComponent(id)}`;
+}
+
+/** Which URLs have a write still queued, and which writes are (read in the cache's turn: another context may have settled some). */
+async function queuedWrites(
+  client: PluginClient,
+): Promise<{ queued: Set<string>; live: Set<string> }> {
+  const tasks = await client.store.listTasks(await client.store.pendingCount());
+  return {
+    queued: new Set(tasks.map((t) => normalizeUrl(t.url))),
+    live: new Set(tasks.map((t) => t.id)),
+  };
 }
 
 /** The rows of a cached list body (not an array: none). */
@@ -117,7 +164,7 @@ function rebased(
   return [{ ...first!, before: base }, ...rest];
 }
 
-/** A list's rows by id: replaced in place, appended, removed, in one pass per page. */
+/** A list's rows by id: replaced in place, appended, removed, in one pass. */
 class Rows {
   readonly #rows: unknown[];
   readonly #at = new Map<string, number>();

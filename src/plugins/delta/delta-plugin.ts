@@ -1,14 +1,12 @@
-import { cacheKey } from '../../cache/cache-key.js';
-import type { WireResponse } from '../../http/transport.js';
 import { normalizeUrl, resolveUrl } from '../../http/url.js';
-import { bodyData } from '../../model/body.js';
-import { ConfigError, HttpError, isQnoxError, StorageError } from '../../model/errors.js';
-import { type CacheRecord, RECORD_VERSION } from '../../model/records.js';
+import { ConfigError, isQnoxError, StorageError } from '../../model/errors.js';
 import type { PluginClient, QnoxPlugin } from '../../outbox/plugin-interface.js';
 import type { TimerHandle } from '../../platform/clock.js';
 import { onPageVisible } from '../../platform/page-lifecycle.js';
-import { applyPage } from './apply-changes.js';
-import { type Change, type ChangeCodec, jsonChangeCodec } from './change-codec.js';
+import { type ChangeCodec, jsonChangeCodec } from './change-codec.js';
+import { type PullResult, pullFeed } from './pull.js';
+
+export type { PullResult } from './pull.js';
 
 /** Options of {@link deltaSync}. */
 export interface DeltaSyncOptions {
@@ -47,14 +45,6 @@ export interface DeltaSyncOptions {
    * @example { url: (c, since, n) => `${c}?checkpoint=${since ?? ''}&n=${n}`, decode: (b) => toPage(b) }
    */
   codec?: ChangeCodec;
-}
-
-/** What a pull did. */
-export interface PullResult {
-  /** Changes applied (deletions included). */
-  readonly applied: number;
-  /** Where the next pull starts; `null` before the first page. */
-  readonly cursor: string | null;
 }
 
 /** A `deltaSync()` plug-in, with the pull the app may ask for. */
@@ -128,78 +118,9 @@ export function deltaSync(options: DeltaSyncOptions): DeltaSyncPlugin {
     return next;
   };
 
-  /** The page in a 2xx answer; any other answer, or a body that is no page, is an HttpError. */
-  function decode(response: WireResponse): ReturnType<ChangeCodec['decode']> {
-    const failed = (message?: string) =>
-      new HttpError(
-        { status: response.status, headers: response.headers, data: bodyData(response.body) },
-        message,
-      );
-    if (response.status < 200 || response.status > 299) throw failed();
-    try {
-      return codec.decode(bodyData(response.body));
-    } catch (cause) {
-      throw failed(`Not a page of changes from ${feed}: ${(cause as Error).message}`);
-    }
-  }
-
   async function pullAll(c: PluginClient): Promise<PullResult> {
-    const metaKey = cacheKey(c.scope(), 'QNOX-DELTA', feed);
-    const meta = bodyData((await c.store.getCache(metaKey))?.body) as {
-      cursor: string | null;
-      etag?: string;
-    } | null;
-    let cursor = meta?.cursor ?? null;
-    let etag = meta?.etag;
-    let applied = 0;
-    let deleted = 0;
-    let pages = 0;
-    // In the cache's turn: an optimistic layer put on or taken off meanwhile is never overwritten.
-    const apply = (changes: readonly Change[], next: CacheRecord | undefined, needsList: boolean) =>
-      c.cacheTurn(() => applyPage(c, { list, idField }, changes, next, needsList));
-    const cursorEntry = (value: { cursor: string | null; etag?: string }): CacheRecord => ({
-      v: RECORD_VERSION,
-      key: metaKey,
-      url: feed,
-      status: 200,
-      headers: {},
-      body: { kind: 'json', value },
-      storedAt: c.clock.now(),
-      expiresAt: Number.MAX_SAFE_INTEGER,
-    });
-    for (let more = true; more; ) {
-      const resumed = pages === 0 && cursor !== null;
-      const response = await c.transport.send({
-        method: 'GET',
-        url: codec.url(feed, cursor, pageSize),
-        headers: {
-          accept: 'application/json',
-          ...(pages === 0 && etag ? { 'if-none-match': etag } : {}),
-        },
-        timeoutMs: c.timeoutMs,
-      });
-      // A 304 (nothing new) applies no change: the list's TTL starts again, and layers of writes settled elsewhere go.
-      const page = response.status === 304 ? undefined : decode(response);
-      const nextEtag = response.headers.etag;
-      // The cursor is stored with its page (one commit where the store can; else just after it).
-      const next = page
-        ? cursorEntry({ cursor: page.cursor, ...(nextEtag ? { etag: nextEtag } : {}) })
-        : undefined;
-      const done = await apply(page?.changes ?? [], next, resumed);
-      if (resumed && !done.listed) {
-        // A cursor without its list (purged as too old) would only bring what is newer: start over.
-        cursor = null;
-        etag = undefined;
-        continue;
-      }
-      if (!page) break;
-      pages++;
-      deleted += done.deleted;
-      applied += page.changes.length;
-      cursor = page.cursor;
-      etag = nextEtag;
-      more = page.hasMore && page.changes.length > 0;
-    }
+    const done = await pullFeed(c, { list, idField, feed, pageSize, codec });
+    const { applied, deleted, pages, cursor } = done;
     c.events.emit({ type: 'pulled', url: list, applied, deleted, pages, cursor });
     return { applied, cursor };
   }
