@@ -1,6 +1,7 @@
 /** Runs in Chromium for `npm run bench`: the library against raw IndexedDB and raw fetch, same page, same run. */
 import { batching } from '../src/batching.js';
-import { MemoryStore, QnoxSync } from '../src/index.js';
+import { hotCache } from '../src/hot-cache.js';
+import { MemoryStore, type QnoxPlugin, QnoxSync } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
 import { withHotCache } from '../src/plugins/hot-cache/hot-cache-plugin.js';
 import { sampleTask } from '../src/testing/index.js';
@@ -73,14 +74,21 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.le
  * machine hits both alike; the median round of each side, so one stalled
  * round does not decide the figure; one client for all rounds, as an app has.
  */
-async function drainFigure(keys: number, memory = false): Promise<[number, number]> {
+async function drainFigure(
+  keys: number,
+  memory = false,
+  plugins: QnoxPlugin[] = [],
+): Promise<[number, number]> {
   const rounds = 5;
   const perRound = keys * Math.ceil(100 / keys);
   const sync = await QnoxSync.create({
     baseUrl: api,
-    store: memory ? new MemoryStore() : new IndexedDbStore({ name: `drain-${keys}` }),
+    store: memory
+      ? new MemoryStore()
+      : new IndexedDbStore({ name: `drain-${keys}-${plugins.length}` }),
     autoSync: false,
     concurrency: keys,
+    plugins,
   });
   const raw: number[] = [];
   const ours: number[] = [];
@@ -194,6 +202,7 @@ async function runBench(): Promise<Record<string, [number, number]>> {
   const drain1 = await drainFigure(1);
   const drain6 = await drainFigure(6);
   const drain1Memory = await drainFigure(1, true);
+  const drain1Hot = await drainFigure(1, false, [hotCache()]);
   const batched1 = await batchedFigure(1);
   const batched20 = await batchedFigure(20);
   await store.close();
@@ -207,6 +216,7 @@ async function runBench(): Promise<Record<string, [number, number]>> {
     drain1,
     drain6,
     drain1Memory,
+    drain1Hot,
     batched1,
     batched20,
     ...scale,

@@ -11,6 +11,8 @@ import { openDatabase } from './schema.js';
 export class Connection {
   #db: Promise<IDBDatabase> | undefined;
   #range: typeof IDBKeyRange | undefined;
+  /** The readonly transaction reads of each store share while it is active. */
+  readonly #shared = new Map<string, { db: IDBDatabase; tx: IDBTransaction }>();
 
   constructor(
     private readonly name: string,
@@ -41,10 +43,34 @@ export class Connection {
   async read<R = never>(name: string, run: (store: IDBObjectStore) => IDBRequest): Promise<R> {
     const db = await this.open();
     try {
-      return (await request(run(db.transaction(name, 'readonly').objectStore(name)))) as R;
+      const shared = this.#shared.get(name);
+      let req: IDBRequest | undefined;
+      if (shared?.db === db) {
+        try {
+          req = run(shared.tx.objectStore(name));
+        } catch {
+          // No longer active (its task ended): this read opens the next one.
+        }
+      }
+      return (await request(req ?? run(this.#readTx(db, name).objectStore(name)))) as R;
     } catch (error) {
       throw wrap(error, `read ${name}`);
     }
+  }
+
+  /**
+   * A readonly transaction that reads of `name` issued together (in one task:
+   * a `Promise.all` of them) share, so they cost one transaction, not one each.
+   */
+  #readTx(db: IDBDatabase, name: string): IDBTransaction {
+    const tx = db.transaction(name, 'readonly');
+    this.#shared.set(name, { db, tx });
+    const forget = () => {
+      if (this.#shared.get(name)?.tx === tx) this.#shared.delete(name);
+    };
+    tx.addEventListener('complete', forget);
+    tx.addEventListener('abort', forget);
+    return tx;
   }
 
   /** A read over several stores, run by `run` on one readonly transaction. */
@@ -68,6 +94,8 @@ export class Connection {
     durability: IDBTransactionDurability = 'relaxed',
   ): Promise<R> {
     const db = await this.open();
+    // A read issued after this write must see it: it may not join a transaction begun before.
+    this.#shared.clear();
     const tx = db.transaction(names, 'readwrite', { durability });
     const done = committed(tx);
     try {
