@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChannelElection } from '../src/plugins/election/channel-election.js';
 import { ManualClock } from '../src/testing/index.js';
+import { passChannels } from './helpers/channel-time.js';
 
 // Real BroadcastChannels (messages take a real tick between contexts), time on a manual clock.
 let opened: ChannelElection[] = [];
@@ -20,20 +21,10 @@ function contexts(count: number, clock: ManualClock): ChannelElection[] {
   return made;
 }
 
-/** Lets the channel deliver what was posted (a real message tick), then moves time on. */
-async function pass(clock: ManualClock, ms: number): Promise<void> {
-  for (let step = 0; step < ms; step += 100) {
-    await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setImmediate(resolve));
-    clock.advance(Math.min(100, ms - step));
-  }
-  await new Promise((resolve) => setImmediate(resolve));
-}
-
 /** Every context claims at once; resolves with who won, once the claim window passed. */
 async function claimAll(all: ChannelElection[], clock: ManualClock): Promise<boolean[]> {
   const won = Promise.all(all.map((e) => e.acquire()));
-  await pass(clock, 300);
+  await passChannels(clock, 300);
   return won;
 }
 
@@ -44,7 +35,7 @@ describe('BroadcastChannel election (where Web Locks are missing)', () => {
     const won = await claimAll(all, clock);
     expect(won.filter(Boolean)).toHaveLength(1);
     // Ten seconds on: the leader's heartbeat keeps the lease of the others' view alive.
-    await pass(clock, 10_000);
+    await passChannels(clock, 10_000);
     expect(await claimAll(all, clock)).toEqual(won);
   });
 
@@ -54,7 +45,7 @@ describe('BroadcastChannel election (where Web Locks are missing)', () => {
     const won = await claimAll(all, clock);
     const leader = all[won.indexOf(true)]!;
     leader.release();
-    await pass(clock, 0);
+    await passChannels(clock, 0);
     const rest = all.filter((e) => e !== leader);
     const next = await claimAll(rest, clock);
     expect(next.filter(Boolean)).toHaveLength(1);
@@ -71,9 +62,9 @@ describe('BroadcastChannel election (where Web Locks are missing)', () => {
     (leader as unknown as { channel: BroadcastChannel }).channel.close();
     (leader as unknown as { release(): void }).release();
     expect(await claimAll([other], clock)).toEqual([false]);
-    await pass(clock, 4_000);
+    await passChannels(clock, 4_000);
     expect(await claimAll([other], clock)).toEqual([false]);
-    await pass(clock, 1_200);
+    await passChannels(clock, 1_200);
     expect(await claimAll([other], clock)).toEqual([true]);
   });
 });

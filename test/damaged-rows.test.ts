@@ -20,7 +20,16 @@ async function onSqlite() {
   const events: SyncEvent[] = [];
   h.sync.events.subscribe((e) => events.push(e));
   const raw = new Database(path);
-  return { ...h, events, raw };
+  /** Rewrites a queued task's record with a URL that is not one (it still reads as a task). */
+  const damageUrl = (id: string) => {
+    const row = raw.prepare('SELECT record FROM qnox_tasks WHERE id = ?').get(id) as {
+      record: string;
+    };
+    raw
+      .prepare('UPDATE qnox_tasks SET record = ? WHERE id = ?')
+      .run(JSON.stringify({ ...JSON.parse(row.record), url: 'not a url' }), id);
+  };
+  return { ...h, events, raw, damageUrl };
 }
 
 describe('a damaged row stops nothing else', () => {
@@ -57,12 +66,7 @@ describe('a damaged row stops nothing else', () => {
     const bad = await h.sync.post('/streams/a', { n: 1 });
     bad.result.catch(() => {});
     await h.sync.post('/streams/b', { n: 2 });
-    const row = h.raw.prepare('SELECT record FROM qnox_tasks WHERE id = ?').get(bad.id) as {
-      record: string;
-    };
-    h.raw
-      .prepare('UPDATE qnox_tasks SET record = ? WHERE id = ?')
-      .run(JSON.stringify({ ...JSON.parse(row.record), url: 'not a url' }), bad.id);
+    h.damageUrl(bad.id);
     h.raw.close();
     await drainAll(h.sync, h.clock);
     expect(h.server.streams.get('b')).toEqual([2]);
@@ -90,12 +94,7 @@ describe('a damaged row stops nothing else', () => {
     for (const w of [unreadable, unusable]) w.result.catch(() => {});
     await h.sync.post('/streams/c', { n: 3 });
     h.raw.prepare('UPDATE qnox_tasks SET record = ? WHERE id = ?').run('{not json', unreadable.id);
-    const row = h.raw.prepare('SELECT record FROM qnox_tasks WHERE id = ?').get(unusable.id) as {
-      record: string;
-    };
-    h.raw
-      .prepare('UPDATE qnox_tasks SET record = ? WHERE id = ?')
-      .run(JSON.stringify({ ...JSON.parse(row.record), url: 'not a url' }), unusable.id);
+    h.damageUrl(unusable.id);
     h.raw.close();
     await drainAll(h.sync, h.clock);
     expect(h.server.streams.get('c')).toEqual([3]);

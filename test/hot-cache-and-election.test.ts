@@ -5,6 +5,7 @@ import { hotCache } from '../src/hot-cache.js';
 import { type CacheRecord, MemoryStore, QnoxSync, type QnoxSyncOptions } from '../src/index.js';
 import { IndexedDbStore } from '../src/indexeddb.js';
 import { ManualClock } from '../src/testing/index.js';
+import { passChannels } from './helpers/channel-time.js';
 import { until } from './helpers/harness.js';
 import { TestServer } from './helpers/test-server.js';
 
@@ -112,16 +113,6 @@ describe('hotCache()', () => {
 });
 
 describe('channelElection()', () => {
-  /** Lets BroadcastChannel messages through (a real tick), then moves the manual clock on. */
-  async function pass(clock: ManualClock, ms: number): Promise<void> {
-    for (let step = 0; step < ms; step += 100) {
-      await new Promise((resolve) => setImmediate(resolve));
-      await new Promise((resolve) => setImmediate(resolve));
-      clock.advance(Math.min(100, ms - step));
-    }
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-
   async function twoDrainers(withElection: boolean): Promise<number[]> {
     server = new TestServer();
     baseUrl = await server.start();
@@ -138,7 +129,7 @@ describe('channelElection()', () => {
     for (let n = 0; n < 5; n++) await a.post('/streams/e', { n }, { orderingKey: 'e' });
     const reports = Promise.all([a.sync(), b.sync()]);
     // Without a lock both drain at once, with no claim window to wait out.
-    if (withElection) await pass(clock, 400);
+    if (withElection) await passChannels(clock, 400);
     return (await reports).map((r) => r.delivered);
   }
 
