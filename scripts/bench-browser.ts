@@ -28,6 +28,8 @@ try {
     ['drain1Hot', '(diagnostic) drain, 1 key, IndexedDB + hotCache() vs raw fetch', Number.NaN],
     ['batched1', 'Chromium: batched drain (20 per batch), 1 key vs raw loop', 0.1],
     ['batched20', 'Chromium: batched drain (20 per batch), 20 keys vs raw loop', 0.1],
+    // The floor under both: the same writes as prepared batches sent with bare fetch.
+    ['floor', '(diagnostic) prepared batches of 20, bare fetch, vs raw loop', Number.NaN],
     ['dueTasks', 'Chromium: dueTasks(20) with 100k queued vs 1k', 1.5],
     ['pendingCount', 'Chromium: pendingCount() with 100k queued vs 1k', 1.5],
     ['cacheHit', 'Chromium: cache hit vs bare IndexedDB get of the same record', 1.2],

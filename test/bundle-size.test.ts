@@ -39,7 +39,10 @@ import { afterAll, describe, expect, it } from 'vitest';
  * from 2.9× to about 1.4× its raw limit) 0.29 on its own row; IndexedDB
  * reads issued together sharing one transaction (the cache upkeep of a
  * delivered write: the Chromium drains 1.27-1.59× → 1.25-1.29×) 0.11 in the
- * quick start and everything rows. A plug-in's row is
+ * quick start and everything rows; settling the writes a batch delivered
+ * together in one cache turn with one round of reads (the Chromium batched
+ * rows 0.46/0.55× → 0.37/0.49×) 0.18 in the core (the cache's write side
+ * is there) and the drain port. A plug-in's row is
  * what it adds over the core row. The last row includes every plug-in, so it
  * grows by the ports and option checks a split costs. A guard is never
  * raised without an issue saying so; CHANGELOG, "Known gaps", says what
@@ -54,7 +57,7 @@ const ROWS: readonly Row[] = [
     source: CORE,
     count: 'loaded',
     targetKb: 7.5,
-    guardKb: 20.1,
+    guardKb: 20.25,
   },
   {
     name: 'quick start QnoxSync.create({ baseUrl }), all chunks (IndexedDB lazily)',
@@ -62,7 +65,7 @@ const ROWS: readonly Row[] = [
       "import { QnoxSync } from 'SRC/index.ts'; QnoxSync.create({ baseUrl: 'https://a.example' });",
     count: 'all',
     targetKb: 10,
-    guardKb: 23.1,
+    guardKb: 23.25,
   },
   {
     name: 'conflicts() plug-in, over the core row',
@@ -94,7 +97,7 @@ const ROWS: readonly Row[] = [
     count: 'loaded',
     over: CORE,
     targetKb: 2.75,
-    guardKb: 2.75,
+    guardKb: 2.8,
   },
   {
     name: 'deltaSync() plug-in, over the core row',
@@ -126,7 +129,7 @@ const ROWS: readonly Row[] = [
       "export * from 'SRC/index.ts'; export * from 'SRC/indexeddb.ts'; export * from 'SRC/service-worker.ts'; export * from 'SRC/react.ts'; export * from 'SRC/encryption.ts'; export * from 'SRC/conflicts.ts'; export * from 'SRC/coalescing.ts'; export * from 'SRC/cancel-create.ts'; export * from 'SRC/batching.ts'; export * from 'SRC/delta.ts'; export * from 'SRC/hot-cache.ts'; export * from 'SRC/election.ts';",
     count: 'all',
     targetKb: 15,
-    guardKb: 36.15,
+    guardKb: 36.35,
   },
 ];
 

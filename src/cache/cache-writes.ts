@@ -155,17 +155,46 @@ export class CacheWrites {
     this.#chain.set(url, chain);
   }
 
-  /** Read-your-writes: the cache after a write was acknowledged, its optimistic layers off. */
+  /** Deliveries waiting for their turn; those that arrive together share it (and one round of reads). */
+  #delivered: [TaskRecord, WireResponse, () => void, (error: unknown) => void][] = [];
+
+  /**
+   * Read-your-writes: the cache after a write was acknowledged, its optimistic
+   * layers off. Writes delivered together (a batch) are taken in one turn, in
+   * order, after one round of reads for every URL they touch.
+   */
   onDelivered(task: TaskRecord, response: WireResponse): Promise<void> {
-    return this.inTurn(() => this.#onDelivered(task, response));
+    return new Promise((resolve, reject) => {
+      if (this.#delivered.push([task, response, resolve, reject]) === 1)
+        void this.inTurn(() => this.#deliveredTogether());
+    });
   }
 
-  async #onDelivered(task: TaskRecord, response: WireResponse): Promise<void> {
+  async #deliveredTogether(): Promise<void> {
+    const group = this.#delivered.splice(0);
+    // One map for the group: each write's upkeep sees what the ones before it wrote. (An app
+    // callback that throws here, `invalidates` or `cacheScope`, fails each write's upkeep alone.)
+    const entries = (async () => {
+      const urls = [...new Set(group.flatMap(([task]) => [task.url, ...this.#related(task.url)]))];
+      const got = await Promise.all(urls.map((u) => this.#entry(u)));
+      return new Map(urls.map((u, i) => [u, got[i]]));
+    })();
+    for (const [task, response, resolve, reject] of group)
+      await entries.then((map) => this.#onDelivered(task, response, map)).then(resolve, reject);
+  }
+
+  /** One delivered write's upkeep over `entries`, read for its group and kept current as it writes. */
+  async #onDelivered(
+    task: TaskRecord,
+    response: WireResponse,
+    entries: Map<string, CacheRecord | undefined>,
+  ): Promise<void> {
     const newEtag = response.headers.etag;
-    // One round of reads for the resource and everything it invalidates or is listed in.
-    const [entry, ...others] = await Promise.all(
-      [task.url, ...this.#related(task.url)].map((u) => this.#entry(u)),
-    );
+    const put = async (url: string, record: CacheRecord) => {
+      entries.set(url, record);
+      await this.#write(record);
+    };
+    const entry = entries.get(task.url);
     const pending = withoutLayer(entry, task.id);
     // A PUT/PATCH answer with an ETag is the resource at that URL; a POST answer is a new member, not the collection.
     const representation =
@@ -173,20 +202,24 @@ export class CacheWrites {
       newEtag !== undefined &&
       response.body !== null;
     if (entry && pending.length > 0) {
-      await this.#write({ ...entry, pending });
+      await put(task.url, { ...entry, pending });
     } else if (representation) {
-      await this.#putResponse(task.url, response.status, response.headers, response.body);
+      await put(
+        task.url,
+        this.#response(task.url, response.status, response.headers, response.body),
+      );
     } else if (entry) {
       // The delivered write's layer goes, whatever the answer carried; the copy is stale now.
-      await this.#write({ ...expired(entry), pending });
+      await put(task.url, { ...expired(entry), pending });
     }
-    for (const other of others) {
+    for (const url of this.#related(task.url)) {
+      const other = entries.get(url);
       if (!other) continue;
       const rest = withoutLayer(other, task.id);
       // Another write's layers stay as they are; this write's layer goes, and the list is stale.
-      if (rest.length === 0) await this.#write({ ...expired(other), pending: [] });
+      if (rest.length === 0) await put(url, { ...expired(other), pending: [] });
       else if (rest.length < (other.pending?.length ?? 0))
-        await this.#write({ ...other, pending: rest });
+        await put(url, { ...other, pending: rest });
     }
   }
 
@@ -205,7 +238,9 @@ export class CacheWrites {
       await this.#write({ ...expired(entry), body: entry.pending[0]!.before, pending: [] });
     }
     if (current && current.data !== null) {
-      await this.#putResponse(task.url, 200, current.headers, encodeBody(current.data) ?? null);
+      await this.#write(
+        this.#response(task.url, 200, current.headers, encodeBody(current.data) ?? null),
+      );
     }
   }
 
@@ -226,14 +261,15 @@ export class CacheWrites {
     return this.deps.store.getCache(cacheKey(this.deps.scope(), 'GET', url));
   }
 
-  async #putResponse(
+  /** A server's answer as the cache entry of `url`. */
+  #response(
     url: string,
     status: number,
     headers: Readonly<Record<string, string>>,
     body: CacheRecord['body'],
-  ): Promise<void> {
+  ): CacheRecord {
     const now = this.deps.clock.now();
-    await this.#write({
+    return {
       v: RECORD_VERSION,
       key: cacheKey(this.deps.scope(), 'GET', url),
       url,
@@ -242,7 +278,7 @@ export class CacheWrites {
       body,
       storedAt: now,
       expiresAt: now + this.deps.ttlMs,
-    });
+    };
   }
 }
 

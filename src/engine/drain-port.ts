@@ -99,14 +99,16 @@ export function drainContext(e: EngineAccess): DrainContext {
         verdicts.acknowledge(task, verdict, true, deps.store.removeTask(task.id)),
       );
       deps.store.flush?.();
-      try {
-        for (const [i, { task, verdict }] of run.entries()) {
+      // Together, so their cache upkeep shares one turn and one round of reads; each settles in order.
+      const applied = await Promise.allSettled(
+        run.map(async ({ task, verdict }, i) => {
           await verdicts.apply(task, verdict, early[i]);
           e.marks.settled(task.id, verdict);
-        }
-      } finally {
-        for (const { task } of run) e.inFlight.delete(task.id);
-      }
+        }),
+      );
+      for (const { task } of run) e.inFlight.delete(task.id);
+      const failed = applied.find((a) => a.status === 'rejected');
+      if (failed) throw failed.reason;
     },
     untouched: (task) => e.inFlight.delete(task.id),
   };
