@@ -7,6 +7,7 @@
 import { batching } from '../../src/batching.js';
 import { conflicts } from '../../src/conflicts.js';
 import { deltaSync } from '../../src/delta.js';
+import { hotCache } from '../../src/hot-cache.js';
 import {
   collection,
   type DeadLetterRecord,
@@ -40,7 +41,7 @@ const sync = await QnoxSync.create({
   },
   // Conflicts are parked for the user (the default); the plug-in answers "Keep mine".
   // What waited offline goes out in batches (POST /api/batch) when the network is back.
-  plugins: [conflicts(), batching(), orders],
+  plugins: [conflicts(), batching(), hotCache(), orders],
   // Each row of GET /items carries its ETag: a +1 on a fresh page is made against it.
   cache: { collections: [collection({ path: '/items', etag: 'etag' })] },
 });

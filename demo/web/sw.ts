@@ -2,6 +2,7 @@
 /** The demo's service worker: serves the app shell offline and drains the outbox on Background Sync. */
 import { batching } from '../../src/batching.js';
 import { conflicts } from '../../src/conflicts.js';
+import { hotCache } from '../../src/hot-cache.js';
 import { QnoxSync } from '../../src/index.js';
 import { handleBackgroundSync } from '../../src/service-worker.js';
 
@@ -57,7 +58,7 @@ handleBackgroundSync(() => {
     delivery: { autoSync: false, timeoutMs: 5_000 },
     retry: { baseDelayMs: 500, maxDelayMs: 10_000 },
     // A "Keep mine" retried on the page may be delivered here: same resolution rules.
-    plugins: [conflicts(), batching()],
+    plugins: [conflicts(), batching(), hotCache()],
   });
   return client;
 });
