@@ -31,7 +31,8 @@ const headOf = (
 
 /**
  * Adds a batch of tasks in one transaction without reading first: each key in
- * the batch also puts its `heads` row, marked due before any time (-Infinity).
+ * the batch also puts its `heads` row, marked due before any time (`due` and
+ * `at` -Infinity).
  * A head so marked is never later than its key's first task, only earlier, so
  * it sorts ahead of every exact head: `dueTasks` and `nextDueAt` check the
  * heads they read against the keys' first tasks and mend any that is not
@@ -59,10 +60,13 @@ export async function addRows(
   for (const input of inputs) {
     if (marked.has(input.orderingKey)) continue;
     marked.add(input.orderingKey);
+    // One index position for every mark of a key: each enqueue re-puts the same `due`
+    // index entry instead of leaving the last one's behind (in Chromium a deleted index
+    // entry lingers until compaction, and every `dueTasks` scan from the start walked them).
     heads.put({
       orderingKey: input.orderingKey,
       due: Number.NEGATIVE_INFINITY,
-      at: input.createdAt,
+      at: Number.NEGATIVE_INFINITY,
     } satisfies HeadRow);
   }
   tx.commit?.();
