@@ -169,6 +169,38 @@ async function pullRatio(): Promise<{ raw: number; ours: number; idle: number }>
   return { raw: median(raw), ours: median(ours), idle };
 }
 
+/**
+ * The engine's own cost per write, with nothing on the wire: a drain of N
+ * writes against a `fetch` that answers at once, less the same N answers
+ * made and read bare. Not a ratio: the figure the drain rows carry on top of
+ * the network, which they share with every other client.
+ */
+async function engineCost(): Promise<number> {
+  const answer = () =>
+    Promise.resolve(
+      new Response('{"ok":1}', { status: 201, headers: { 'content-type': 'application/json' } }),
+    );
+  const samples: number[] = [];
+  for (let t = 0; t < TRIALS; t++) {
+    const sync = await QnoxSync.create({
+      baseUrl: 'http://127.0.0.1:9',
+      store: new MemoryStore(),
+      autoSync: false,
+      fetch: answer,
+    });
+    for (let i = 0; i < N; i++) await sync.post('/streams/e', { n: i });
+    const ours = await timed(() => sync.sync());
+    if ((await sync.pendingCount()) !== 0)
+      throw new Error('bench: engine drain left writes behind');
+    await sync.dispose();
+    const bare = await timed(async () => {
+      for (let i = 0; i < N; i++) await (await answer()).text();
+    });
+    samples.push(((ours - bare) / N) * 1000);
+  }
+  return median(samples);
+}
+
 async function enqueueCost(): Promise<number> {
   const samples: number[] = [];
   for (let t = 0; t < TRIALS; t++) {
@@ -225,6 +257,10 @@ const one = await drainRatio(1);
 line('drain, 1 ordering key vs raw sequential fetch', one.ours, one.raw, 1.15);
 const four = await drainRatio(4);
 line('drain, 4 keys (concurrency 4) vs 4 raw loops', four.ours, four.raw, 1.2);
+const engine = await engineCost();
+console.log(
+  `${'(diagnostic) engine cost per write, no network'.padEnd(44)} ${engine.toFixed(1).padStart(7)} µs/op  = ${((engine / ((one.raw / N) * 1000)) * 100).toFixed(0)}% of a raw fetch (a drain against a fetch that answers at once, less the bare answers)`,
+);
 for (const keys of [1, 20]) {
   const b = await batchedRatio(keys);
   line(`batched drain (20 per batch), ${keys} key(s) vs raw loop`, b.ours, b.raw, 0.1);
