@@ -194,7 +194,18 @@ function lockOf(
         return store.holdsDrainLock?.() !== false;
       },
     };
-  if (!store.channelName) return undefined;
-  const fallback = portOf(options.plugins, 'drainLock');
-  return drainLock(`qnox-drain:${store.channelName}`, options.clock, fallback);
+  const name = store.channelName;
+  if (!name) return undefined;
+  // Made at the first drain: a client that never drains (a page whose worker sends) joins no election.
+  let lock: DrainLock | undefined;
+  return {
+    acquire: () => {
+      lock ??= drainLock(`qnox-drain:${name}`, options.clock, portOf(options.plugins, 'drainLock'));
+      return lock.acquire();
+    },
+    get held() {
+      return lock?.held ?? true;
+    },
+    close: () => lock?.close(),
+  };
 }

@@ -207,8 +207,8 @@ export class IndexedDbStore implements QnoxLocalStore {
     return this.#conn.read(DEAD, (s) => s.count());
   }
 
-  async putCache(entry: CacheRecord): Promise<void> {
-    await this.#conn.write([CACHE], (tx) => request(tx.objectStore(CACHE).put(entry)));
+  putCache(entry: CacheRecord): Promise<void> {
+    return this.writeCache([entry], []);
   }
 
   getCache(key: string): Promise<CacheRecord | undefined> {
@@ -216,8 +216,8 @@ export class IndexedDbStore implements QnoxLocalStore {
     return this.#conn.read<CacheRecord | undefined>(CACHE, (s) => s.get(key));
   }
 
-  async deleteCache(key: string): Promise<void> {
-    await this.#conn.write([CACHE], (tx) => request(tx.objectStore(CACHE).delete(key)));
+  deleteCache(key: string): Promise<void> {
+    return this.writeCache([], [key]);
   }
 
   async writeCache(put: readonly CacheRecord[], remove: readonly string[]): Promise<void> {

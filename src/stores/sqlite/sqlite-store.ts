@@ -16,15 +16,12 @@ import { openDatabase, type SqliteDatabase, type SqliteStatement } from './drive
 import { commitBatch, type EnqueueOutcome } from './enqueue-batch.js';
 import { migrate } from './schema.js';
 import { checkPath, isMemoryPath, type SqliteStoreOptions } from './sqlite-options.js';
-import { damaged, dueOf, readDeadLetter, wrap } from './sqlite-records.js';
+import { damaged, dueOf, type RecordRow, readDeadLetter, wrap } from './sqlite-records.js';
 
 export type { SqliteStoreOptions } from './sqlite-options.js';
 
-interface Row {
-  seq: number;
-  id: string;
-  record: string;
-}
+/** A task row: its record with the key columns it is read by. */
+type Row = RecordRow & { readonly seq: number };
 
 /**
  * The Node store: SQLite in WAL mode with `synchronous=FULL`. Enqueues issued
@@ -218,14 +215,8 @@ export class SqliteStore implements QnoxLocalStore {
     return (this.#q("SELECT n FROM qnox_counts WHERE name = 'dead'").get() as { n: number }).n;
   }
 
-  async putCache(entry: CacheRecord): Promise<void> {
-    this.#tx(() =>
-      this.#q('INSERT OR REPLACE INTO qnox_cache (key, expires_at, record) VALUES (?, ?, ?)').run(
-        entry.key,
-        entry.expiresAt,
-        JSON.stringify(entry),
-      ),
-    );
+  putCache(entry: CacheRecord): Promise<void> {
+    return this.writeCache([entry], []);
   }
 
   async getCache(key: string): Promise<CacheRecord | undefined> {
@@ -236,8 +227,8 @@ export class SqliteStore implements QnoxLocalStore {
     return row ? (parseRecord(row.record) as CacheRecord) : undefined;
   }
 
-  async deleteCache(key: string): Promise<void> {
-    this.#q('DELETE FROM qnox_cache WHERE key = ?').run(key);
+  deleteCache(key: string): Promise<void> {
+    return this.writeCache([], [key]);
   }
 
   async writeCache(put: readonly CacheRecord[], remove: readonly string[]): Promise<void> {
