@@ -42,7 +42,7 @@ import { afterAll, describe, expect, it } from 'vitest';
  * quick start and everything rows; settling the writes a batch delivered
  * together in one cache turn with one round of reads (the Chromium batched
  * rows 0.46/0.55× → 0.37/0.49×) 0.18 in the core (the cache's write side
- * is there) and the drain port. A plug-in's row is
+ * is there) and the drain port, and making the drain lock at the first drain 0.02. A plug-in's row is
  * what it adds over the core row. The last row includes every plug-in, so it
  * grows by the ports and option checks a split costs. A guard is never
  * raised without an issue saying so; CHANGELOG, "Known gaps", says what
