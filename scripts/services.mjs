@@ -38,7 +38,7 @@ async function waitForPort(port, child, what, output) {
         socket.destroy();
         resolve(true);
       });
-      socket.once('error', () => resolve(false));
+      socket.on('error', () => resolve(false));
     });
     if (open) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -54,7 +54,7 @@ function started(command, args, options, what) {
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
-  child.once('error', (error) => {
+  child.on('error', (error) => {
     out += `\n${error.message}`;
   });
   const exited = new Promise((resolve) => child.once('close', resolve));
