@@ -128,6 +128,9 @@ async function drainFromWorker(kind: 'sync' | 'periodic'): Promise<void> {
     const page = await context.newPage();
     await page.goto(`${demo.url}/`);
     await page.waitForSelector('body[data-ready=true]');
+    // The page is ready before its worker is: offline too soon, the worker's script never
+    // arrives, and `serviceWorker.ready` (which the tags below wait on) never resolves.
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     await context.setOffline(true);
     await page.fill('input[name=name]', 'Figs');
     await page.click('form button');

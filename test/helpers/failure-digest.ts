@@ -8,7 +8,12 @@ function digest(error: SerializedError | undefined): string {
   const origin = (error as { VITEST_TEST_PATH?: string }).VITEST_TEST_PATH;
   return [
     `${error.name ?? 'Error'}: ${error.message}`,
-    ...stack.slice(0, 4).map((line) => `    ${line.trim().replaceAll(`${process.cwd()}/`, '')}`),
+    ...stack
+      .slice(0, 4)
+      .map(
+        (line) =>
+          `    ${line.trim().replaceAll(`file://${process.cwd()}/`, '').replaceAll(`${process.cwd()}/`, '')}`,
+      ),
     ...(origin ? [`    (while ${relative(process.cwd(), origin)} ran)`] : []),
   ].join('\n');
 }
