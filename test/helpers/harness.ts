@@ -55,14 +55,30 @@ export async function drainAll(
   throw new Error(`drainAll: still ${await sync.pendingCount()} pending after ${maxSteps} steps`);
 }
 
-/** Waits (real time, bounded) until `predicate` holds. */
+/**
+ * Waits (real time, bounded) until `predicate` holds. The bound holds for an
+ * async predicate too: one that never settles (a page evaluating a promise that
+ * never resolves) fails here with this message, not at the test's own timeout.
+ */
 export async function until(
   predicate: () => boolean | Promise<boolean>,
   timeoutMs = 5_000,
 ): Promise<void> {
   const start = Date.now();
-  while (!(await predicate())) {
-    if (Date.now() - start > timeoutMs) throw new Error('until: condition not met in time');
+  const fail = () => new Error(`until: condition not met in ${timeoutMs} ms`);
+  for (;;) {
+    const answer = Promise.resolve(predicate());
+    // Left behind at the deadline, its later failure is nobody's to report.
+    answer.catch(() => undefined);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), Math.max(0, timeoutMs - (Date.now() - start)) + 1);
+    });
+    const held = await Promise.race([answer.then(Boolean), deadline]).finally(() =>
+      clearTimeout(timer),
+    );
+    if (held === true) return;
+    if (held === 'late' || Date.now() - start > timeoutMs) throw fail();
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
 }
