@@ -5,6 +5,11 @@ export function cacheKey(scope: string, method: string, url: string): string {
   return `${scope}\u0000${method}\u0000${normalizeUrl(url)}`;
 }
 
+/** {@link cacheKey} of a URL already normalized (a loop over many members normalizes once); keep the two alike. */
+export function normalCacheKey(scope: string, method: string, normalUrl: string): string {
+  return `${scope}\u0000${method}\u0000${normalUrl}`;
+}
+
 /** True when the server asked us not to keep the response (`no-store`, or `Vary: *`). */
 export function forbidsStorage(headers: Readonly<Record<string, string>>): boolean {
   return /\bno-store\b/i.test(headers['cache-control'] ?? '') || headers.vary?.trim() === '*';

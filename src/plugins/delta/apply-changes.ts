@@ -1,4 +1,4 @@
-import { cacheKey } from '../../cache/cache-key.js';
+import { cacheKey, normalCacheKey } from '../../cache/cache-key.js';
 import { normalizeUrl } from '../../http/url.js';
 import { bodyData, encodeBody } from '../../model/body.js';
 import { type CacheRecord, RECORD_VERSION } from '../../model/records.js';
@@ -45,7 +45,7 @@ export async function applyMembers(
   for (const change of changes) {
     const url = memberUrl(target, change.id);
     const normalUrl = normal(change.id);
-    const key = `${scope}\u0000GET\u0000${normalUrl}`;
+    const key = normalCacheKey(scope, 'GET', normalUrl);
     // Optimistic layers exist only under writes still queued: other entries need no read.
     const entry = queued.has(normalUrl) ? await store.getCache(key) : undefined;
     if (change.deleted) {

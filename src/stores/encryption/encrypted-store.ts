@@ -161,10 +161,10 @@ class EncryptedStore implements QnoxLocalStore {
   }
 
   async writeCache(put: readonly CacheRecord[], remove: readonly string[]): Promise<void> {
-    const sealed: CacheRecord[] = [];
-    for (const entry of put) sealed.push(await this.#sealCache(entry));
-    const blinded: string[] = [];
-    for (const key of remove) blinded.push(await this.#c().blind(key));
+    const [sealed, blinded] = await Promise.all([
+      Promise.all(put.map((entry) => this.#sealCache(entry))),
+      Promise.all(remove.map((key) => this.#c().blind(key))),
+    ]);
     await writeCache(this.inner, sealed, blinded);
   }
 
