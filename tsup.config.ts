@@ -20,6 +20,9 @@ export default defineConfig({
     server: 'src/server.ts',
   },
   external: ['better-sqlite3', 'node:sqlite', 'react'],
+  // Keep \`node:\` on built-in imports: tsup strips it by default, and
+  // \`node:sqlite\` exists only under that name (\`import('sqlite')\` fails).
+  removeNodeProtocol: false,
   format: ['esm'],
   dts: true,
   sourcemap: true,

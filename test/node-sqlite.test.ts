@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { encryptedStore } from '../src/encryption.js';
 import { SqliteStore } from '../src/node.js';
 import { runStoreConformance } from '../src/testing/index.js';
+import { openRace } from './helpers/open-race.js';
 
 /**
  * SqliteStore on Node's built-in `node:sqlite` (Node >= 22.5). Where the
@@ -49,6 +50,11 @@ if (nodeSqlite) {
     },
     { describe, it },
   );
+  describe('SqliteStore on node:sqlite, several processes', () => {
+    it('fresh files opened by three processes at the same instant: every open succeeds', async () => {
+      expect(await openRace(mkdtempSync(join(dir, 'race-')))).toEqual(['[]', '[]', '[]']);
+    });
+  });
 } else {
   describe('SqliteStore on node:sqlite', () => {
     it('passes the conformance suite under Node 22', () => {

@@ -36,16 +36,21 @@ const V1 = `
 /** Schema steps, one per version: step `n` takes a file from version `n - 1` to `n`. */
 const STEPS = [V1];
 
+/** How long a process waits for another holding the file (SQLite's busy timeout, and the WAL switch's retries). */
+const BUSY_TIMEOUT_MS = 5000;
+
 /**
- * Sets the pragmas (the busy timeout first: switching to WAL needs the file to
- * itself, and a second process opening a fresh file at the same moment must
- * wait, not fail), then runs every schema step the file has not had yet, each
- * in its own transaction that re-reads the version, so two processes never run
- * a step twice. `secure_delete` overwrites deleted rows, so `clear()` leaves no
- * old body in free pages.
+ * Sets the pragmas (the busy timeout first: a second process opening a fresh
+ * file at the same moment must wait, not fail), switches the file to WAL (see
+ * {@link switchToWal}), then runs every schema step the file has not had yet,
+ * each in its own transaction that re-reads the version, so two processes
+ * never run a step twice. `secure_delete` overwrites deleted rows, so
+ * `clear()` leaves no old body in free pages.
  */
-export function migrate(db: SqliteDatabase): void {
+export async function migrate(db: SqliteDatabase): Promise<void> {
   try {
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    await switchToWal(db);
     prepare(db);
   } catch (cause) {
     throw cause instanceof StorageError
@@ -54,9 +59,36 @@ export function migrate(db: SqliteDatabase): void {
   }
 }
 
+/**
+ * `PRAGMA journal_mode = WAL` reads the file header, then upgrades to a write
+ * lock. Two processes doing so on a fresh file at once deadlock, and SQLite
+ * breaks that by failing one with SQLITE_BUSY at once, without waiting out the
+ * busy timeout. So a busy answer is retried, after a short random pause, until
+ * the timeout has passed.
+ */
+async function switchToWal(db: SqliteDatabase): Promise<void> {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      db.exec('PRAGMA journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2 + Math.random() * 8));
+  }
+}
+
+/** SQLITE_BUSY as `better-sqlite3` (`code`) and `node:sqlite` (`errcode`, possibly extended) report it. */
+function isBusy(error: unknown): boolean {
+  const { code, errcode } = (error ?? {}) as { code?: unknown; errcode?: unknown };
+  return (
+    (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) ||
+    (typeof errcode === 'number' && (errcode & 0xff) === 5)
+  );
+}
+
 function prepare(db: SqliteDatabase): void {
-  db.exec('PRAGMA busy_timeout = 5000');
-  db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = FULL');
   db.exec('PRAGMA secure_delete = ON');
   for (let version = 1; version <= STEPS.length; version++) {

@@ -57,7 +57,7 @@ export class SqliteStore implements QnoxLocalStore {
       if (!isMemoryPath(path)) mkdirSync(dirname(path), { recursive: true });
       this.#db = await openDatabase(path);
     }
-    migrate(this.#db);
+    await migrate(this.#db);
     this.#lock = new DrainLock(this.#db);
   }
 
